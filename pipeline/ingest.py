@@ -1,0 +1,59 @@
+"""Ingest stage: find the recordings, identify each by its content hash, archive a copy."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.audio import AUDIO_EXTENSIONS
+from pipeline.errors import CallQAError
+
+
+@dataclass(frozen=True)
+class IngestedCall:
+    path: Path
+    sha256: str
+    size_bytes: int
+
+    @property
+    def call_id(self) -> str:
+        return self.sha256[:16]
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Audio files named directly, plus those found (recursively) in named folders, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise CallQAError(f"{path}: no such file or folder")
+    unique: dict[Path, None] = dict.fromkeys(p.resolve() for p in found)
+    return list(unique)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(path: Path) -> IngestedCall:
+    return IngestedCall(path=path, sha256=file_sha256(path), size_bytes=path.stat().st_size)
+
+
+def archive(call: IngestedCall, archive_dir: Path) -> Path:
+    """Copy the recording into the archive under its hash; a second copy is never made."""
+    target = archive_dir / call.sha256[:2] / f"{call.sha256}{call.path.suffix.lower()}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(call.path, partial)
+        partial.replace(target)
+    return target

@@ -1,0 +1,88 @@
+"""One settings object for the whole product, built once and passed down.
+
+Values come, highest priority first, from keyword arguments, environment variables
+prefixed ``CALLQA_``, an optional TOML config file (``CALLQA_CONFIG`` or the CLI's
+``--config``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from pipeline.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "callqa"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLQA_", extra="forbid")
+
+    # Where the SQLite database, the audio archive and the model cache live by default.
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Any SQLAlchemy URL; empty means a SQLite file inside data_dir.
+    database_url: str = ""
+    # Converted Whisper checkpoints are cached here; empty means data_dir/models.
+    model_cache_dir: Path | None = None
+    # A Whisper model name (base, small, tiny.en) or a path to an openai-whisper .pt file.
+    whisper_model: str = "base"
+    # Languages a call may be in; detection chooses among these only.
+    languages: list[str] = ["ru", "en"]
+    # Which stereo channel carries the sales manager; the other one is the client.
+    agent_channel: Literal["left", "right"] = "left"
+    # cpu, cuda, or auto (cuda when available).
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # Beam width for decoding; 1 means greedy, which is several times faster on a CPU.
+    beam_size: int = Field(default=1, ge=1, le=10)
+    # Folder of scorecard YAML files and the scorecard used when a call names none.
+    scorecards_dir: Path = REPO_ROOT / "scorecards"
+    default_scorecard: str = "default"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("CALLQA_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'callqa.db'}"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment and config file on first use."""
+    config_file = os.environ.get("CALLQA_CONFIG")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"config file {config_file} (from CALLQA_CONFIG) does not exist")
+    try:
+        return Settings()
+    except ValidationError as e:
+        raise ConfigError(f"invalid settings{' in ' + config_file if config_file else ''}: {e}") from e

@@ -1,0 +1,201 @@
+"""Store stage: the only code that reads and writes calls, transcripts and assessments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import AssessmentRow, CallRow, ItemResultRow, SegmentRow, TranscriptRow
+from pipeline.errors import CallNotFoundError
+from pipeline.ingest import IngestedCall, file_sha256
+from pipeline.types import Assessment, CallAudio, Evidence, ItemResult, ScorecardRef, Segment, Transcript, Word
+
+
+def get_call(*, session: Session, call_id: str) -> CallRow | None:
+    return session.get(CallRow, call_id)
+
+
+def find_call(*, session: Session, reference: str) -> CallRow:
+    """A call by its id, a unique prefix of its id or hash, or the path of its audio file."""
+    path = Path(reference)
+    if path.is_file():
+        sha = file_sha256(path)
+        call = session.scalar(select(CallRow).where(CallRow.audio_sha256 == sha))
+        if call is None:
+            raise CallNotFoundError(f"{reference} has not been processed yet; run: callqa run {reference}")
+        return call
+    matches = session.scalars(
+        select(CallRow).where(CallRow.id.startswith(reference[:16]) | CallRow.audio_sha256.startswith(reference)).limit(2)
+    ).all()
+    if len(matches) != 1 or not reference:
+        problem = "matches more than one call" if len(matches) > 1 else "matches no call and no file"
+        raise CallNotFoundError(f"'{reference}' {problem}; list calls with: callqa calls")
+    return matches[0]
+
+
+def upsert_call(*, session: Session, ingested: IngestedCall, archive_path: Path | None) -> CallRow:
+    call = session.get(CallRow, ingested.call_id)
+    if call is None:
+        call = CallRow(
+            id=ingested.call_id,
+            audio_sha256=ingested.sha256,
+            file_name=ingested.path.name,
+            source_path=str(ingested.path),
+            size_bytes=ingested.size_bytes,
+            status="ingested",
+        )
+        session.add(call)
+    call.archive_path = str(archive_path) if archive_path else call.archive_path
+    return call
+
+
+def record_audio(*, session: Session, call_id: str, audio: CallAudio) -> None:
+    call = session.get(CallRow, call_id)
+    call.duration_s = round(audio.duration, 3)
+    call.channels = audio.channels
+    call.sample_rate = audio.source_sample_rate
+
+
+def mark_call(*, session: Session, call_id: str, status: str, error: str | None = None) -> None:
+    call = session.get(CallRow, call_id)
+    call.status = status
+    call.error = error
+
+
+def save_transcript(*, session: Session, call_id: str, transcript: Transcript) -> TranscriptRow:
+    session.execute(update(TranscriptRow).where(TranscriptRow.call_id == call_id).values(is_current=False))
+    row = TranscriptRow(
+        call_id=call_id,
+        language=transcript.language,
+        engine=transcript.engine,
+        model=transcript.model,
+        duration_s=transcript.duration,
+        is_current=True,
+        segments=[
+            SegmentRow(
+                position=position,
+                speaker=segment.speaker,
+                start_s=segment.start,
+                end_s=segment.end,
+                text=segment.text,
+                confidence=segment.confidence,
+                avg_logprob=segment.avg_logprob,
+                no_speech_prob=segment.no_speech_prob,
+                words=[word.model_dump() for word in segment.words] or None,
+            )
+            for position, segment in enumerate(transcript.segments)
+        ],
+    )
+    session.add(row)
+    session.flush()
+    mark_call(session=session, call_id=call_id, status="transcribed")
+    return row
+
+
+def current_transcript_row(*, session: Session, call_id: str) -> TranscriptRow | None:
+    return session.scalar(
+        select(TranscriptRow).where(TranscriptRow.call_id == call_id, TranscriptRow.is_current.is_(True))
+    )
+
+
+def load_transcript(*, session: Session, call_id: str) -> Transcript | None:
+    row = current_transcript_row(session=session, call_id=call_id)
+    if row is None:
+        return None
+    return Transcript(
+        call_id=call_id,
+        language=row.language,
+        duration=row.duration_s,
+        engine=row.engine,
+        model=row.model,
+        segments=tuple(
+            Segment(
+                speaker=s.speaker,
+                start=s.start_s,
+                end=s.end_s,
+                text=s.text,
+                confidence=s.confidence,
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+                words=tuple(Word(**w) for w in s.words or ()),
+            )
+            for s in row.segments
+        ),
+    )
+
+
+def save_assessment(
+    *, session: Session, call_id: str, transcript_id: int, assessment: Assessment, scorecard_hash: str
+) -> AssessmentRow:
+    """Store an assessment as the call's current one; earlier ones stay as history."""
+    session.execute(update(AssessmentRow).where(AssessmentRow.call_id == call_id).values(is_current=False))
+    row = AssessmentRow(
+        call_id=call_id,
+        transcript_id=transcript_id,
+        scorecard_id=assessment.scorecard.id,
+        scorecard_version=assessment.scorecard.version,
+        scorecard_hash=scorecard_hash,
+        language=assessment.language,
+        score=assessment.score,
+        passed=assessment.passed,
+        metrics=dict(assessment.metrics),
+        flags=list(assessment.flags),
+        is_current=True,
+        items=[
+            ItemResultRow(
+                position=position,
+                item_id=item.id,
+                title=item.title,
+                status=item.status,
+                confidence=item.confidence,
+                reason=item.reason,
+                evidence=[e.model_dump() for e in item.evidence],
+                critical=item.critical,
+                weight=item.weight,
+            )
+            for position, item in enumerate(assessment.items)
+        ],
+    )
+    session.add(row)
+    session.flush()
+    mark_call(session=session, call_id=call_id, status="scored")
+    return row
+
+
+def current_assessment_row(*, session: Session, call_id: str) -> AssessmentRow | None:
+    return session.scalar(
+        select(AssessmentRow).where(AssessmentRow.call_id == call_id, AssessmentRow.is_current.is_(True))
+    )
+
+
+def load_assessment(*, session: Session, call_id: str) -> Assessment | None:
+    row = current_assessment_row(session=session, call_id=call_id)
+    if row is None:
+        return None
+    return Assessment(
+        scorecard=ScorecardRef(id=row.scorecard_id, version=row.scorecard_version),
+        language=row.language,
+        score=row.score,
+        passed=row.passed,
+        items=tuple(
+            ItemResult(
+                id=i.item_id,
+                title=i.title,
+                status=i.status,
+                confidence=i.confidence,
+                reason=i.reason,
+                evidence=tuple(Evidence(**e) for e in i.evidence),
+                critical=i.critical,
+                weight=i.weight,
+            )
+            for i in row.items
+        ),
+        metrics=row.metrics,
+        flags=tuple(row.flags),
+    )
+
+
+def list_calls(*, session: Session, limit: int = 100) -> list[CallRow]:
+    return list(session.scalars(select(CallRow).order_by(CallRow.created_at.desc()).limit(limit)))

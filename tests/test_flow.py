@@ -1,0 +1,86 @@
+"""The Prefect flow end to end, into a temporary database."""
+
+import pytest
+
+from flows import process_calls
+from flows import process as process_module
+from models import CallRow, make_engine, make_session_factory
+from pipeline import store
+from tests.fakes import FakeTranscriber
+
+pytestmark = pytest.mark.prefect
+
+
+def _calls(settings):
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return {c.file_name: (c.status, c.error) for c in session.query(CallRow)}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.whisper
+def test_real_whisper_flow_scores_a_poor_sample_call(settings_env, calls_folder):
+    summary = process_calls([str(calls_folder("ru_poor_vacuum"))])
+    (outcome,) = summary.outcomes
+    assert outcome.status == "processed" and outcome.language == "ru"
+    assert not outcome.passed
+    assert {"greeting", "needs_discovery", "no_pressure", "closing"} <= set(outcome.failed_items)
+    engine = make_engine(settings_env.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        assessment = store.load_assessment(session=session, call_id=outcome.call_id)
+        transcript = store.load_transcript(session=session, call_id=outcome.call_id)
+    engine.dispose()
+    assert "critical_failed:no_pressure" in assessment.flags
+    assert {s.speaker for s in transcript.segments} == {"agent", "client"}
+    assert transcript.engine == "openai-whisper" and transcript.model == "base"
+
+
+@pytest.fixture
+def fake_transcriber(monkeypatch):
+    fake = FakeTranscriber()
+    monkeypatch.setattr(process_module, "get_transcriber", lambda options: fake)
+    return fake
+
+
+def test_rerun_processes_nothing_again(settings_env, calls_folder, fake_transcriber):
+    folder = calls_folder("ru_good_vacuum", "en_poor_laptop")
+    first = process_calls([str(folder)])
+    assert [o.status for o in first.outcomes] == ["processed", "processed"]
+    second = process_calls([str(folder)])
+    assert [o.status for o in second.outcomes] == ["skipped", "skipped"]
+    assert len(fake_transcriber.calls) == 2
+    assert len(_calls(settings_env)) == 2
+
+
+def test_bad_file_is_quarantined_and_the_batch_goes_on(settings_env, calls_folder, fake_transcriber):
+    folder = calls_folder("en_good_laptop")
+    (folder / "broken.mp3").write_text("not audio at all", encoding="utf-8")
+    (folder / "empty.wav").write_bytes(b"")
+    summary = process_calls([str(folder)])
+    by_file = {o.file: o for o in summary.outcomes}
+    assert by_file["en_good_laptop.wav"].status == "processed"
+    assert by_file["broken.mp3"].status == "quarantined" and "not decodable" in by_file["broken.mp3"].reason
+    assert by_file["empty.wav"].status == "quarantined" and "empty" in by_file["empty.wav"].reason
+    assert summary.ok
+    quarantine = settings_env.data_dir / "quarantine"
+    assert len(list(quarantine.glob("*.reason.txt"))) == 2
+    assert _calls(settings_env)["broken.mp3"][0] == "quarantined"
+
+
+def test_a_transcribed_call_is_only_scored_on_rerun(settings_env, calls_folder, fake_transcriber, monkeypatch):
+    folder = calls_folder("ru_poor_vacuum")
+    real_score = process_module.score
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("scoring crashed")
+
+    monkeypatch.setattr(process_module, "score", crash)
+    failed = process_calls([str(folder)])
+    assert failed.outcomes[0].status == "failed" and not failed.ok
+    assert _calls(settings_env)["ru_poor_vacuum.wav"][0] == "transcribed"
+    monkeypatch.setattr(process_module, "score", real_score)
+    resumed = process_calls([str(folder)])
+    assert resumed.outcomes[0].status == "processed"
+    assert len(fake_transcriber.calls) == 1
