@@ -19,7 +19,7 @@ def test_readme_gives_the_two_commands_and_the_makefile_has_them():
 
 
 def test_every_callqa_command_in_the_readme_exists():
-    used = set(re.findall(r"^\s*(?:\$ )?callqa (?:--config \S+ )?([a-z-]+)", README, re.MULTILINE))
+    used = set(re.findall(r"(?:`|\.venv/bin/)callqa (?:--config [^\s`]+ )?([a-z][a-z-]*)", README))
     assert used, "the README shows no callqa command"
     assert used <= set(cli.commands), used - set(cli.commands)
 
