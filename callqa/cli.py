@@ -145,6 +145,10 @@ def show(call: str, as_json: bool) -> None:
             click.echo(f"  {item.status:>12}  {item.id}: {item.reason}")
             for e in item.evidence:
                 click.echo(f"                [{e.start:6.1f}-{e.end:6.1f}] {e.speaker}: {e.text}")
+            if item.feedback:
+                click.echo(f"                to improve: {item.feedback}")
+            if item.example:
+                click.echo(f"                say e.g.: {item.example}")
 
 
 @cli.command(context_settings=CONTEXT)
@@ -160,8 +164,8 @@ def score(transcript_file, scorecard_id: str | None) -> None:
 
     Example: callqa score --transcript call.json --scorecard default
     """
+    from pipeline.score import load_scorecard
     from pipeline.score import score as score_transcript
-    from pipeline.scorecard import load_scorecard
     from pipeline.types import Transcript
 
     settings = get_settings()
@@ -199,12 +203,91 @@ def scorecards(files: tuple[Path, ...]) -> None:
 
     Example: callqa scorecards my_script.yaml
     """
-    from pipeline.scorecard import load_scorecard_file
+    from pipeline.score import load_scorecard_file
 
     paths = files or tuple(sorted(get_settings().scorecards_dir.glob("*.yaml")))
     for path in paths:
-        card = load_scorecard_file(path)
+        card = load_scorecard_file(path).card
         click.echo(f"{path}: ok ({card.id} v{card.version}, {len(card.items)} items, languages {', '.join(card.languages)})")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--scorecard", "scorecard_id", help="Score every call with this scorecard instead of its own.")
+@click.option("--force", is_flag=True, help="Re-score even calls whose scorecard has not changed.")
+@_fail_cleanly
+def rescore(scorecard_id: str | None, force: bool) -> None:
+    """Re-score every stored transcript with the current scorecards; no transcription.
+
+    Earlier assessments stay in the database as history.
+
+    Example: callqa rescore
+    """
+    from flows import rescore_calls
+
+    summary = rescore_calls(scorecard_id=scorecard_id, force=force)
+    click.echo(
+        f"{summary.rescored} re-scored ({summary.verdicts_changed} with a changed verdict), "
+        f"{summary.unchanged} unchanged, {len(summary.failed)} failed in {summary.wall_s:.1f} s"
+    )
+    for failure in summary.failed:
+        click.echo(f"failed: {failure}", err=True)
+    click.echo(f"Database: {summary.database}")
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command("eval", context_settings=CONTEXT)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--scorecard", "scorecard_id", help="Scorecard for files that name none (default: the settings').")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--disagreements", is_flag=True, help="Also list every item where the verdict differs from the label.")
+@_fail_cleanly
+def evaluate(folder: Path, scorecard_id: str | None, as_json: bool, disagreements: bool) -> None:
+    """Compare verdicts with human labels in FOLDER's transcript JSON files.
+
+    Each file is a transcript with "labels": {"greeting": "pass", ...} (pass, fail, na) and
+    optionally "scorecard": ID. Prints per item and language: accuracy, Cohen's kappa, and
+    precision, recall and F1 of "fail" verdicts, then a confusion table per item.
+
+    Example: callqa eval tests/data/devset
+    """
+    import dataclasses
+
+    from pipeline.score import load_scorecard
+    from pipeline.score.evaluate import LABELS, PREDICTIONS, evaluate as run_evaluation, read_labelled
+
+    settings = get_settings()
+    cache: dict[str, object] = {}
+
+    def scorecard_for(card_id: str | None):
+        card_id = card_id or scorecard_id or settings.default_scorecard
+        if card_id not in cache:
+            cache[card_id] = load_scorecard(card_id, settings.scorecards_dir)
+        return cache[card_id]
+
+    report = run_evaluation(read_labelled(folder), scorecard_for)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2))
+        return
+    widths = [20, 4, 4, 8, 6, 9, 8, 6, 6]
+    click.echo(f"{report.calls} labelled calls")
+    click.echo(_row(["item", "lang", "n", "accuracy", "kappa", "precision", "recall", "F1", "review"], widths))
+    for r in report.items:
+        cells = [r.item, r.language, str(r.n), f"{r.accuracy:.2f}", f"{r.kappa:.2f}", f"{r.precision:.2f}",
+                 f"{r.recall:.2f}", f"{r.f1:.2f}", str(r.needs_review)]
+        click.echo(_row(cells, widths))
+    click.echo("\nConfusion (rows: label, columns: verdict; all languages)")
+    for r in report.items:
+        if r.language != "all":
+            continue
+        click.echo(f"{r.item}")
+        click.echo("  " + _row(["", *PREDICTIONS], [6, 6, 6, 6, 12]))
+        for label in LABELS:
+            click.echo("  " + _row([label, *(str(r.confusion[label][p]) for p in PREDICTIONS)], [6, 6, 6, 6, 12]))
+    if disagreements:
+        click.echo("\nDisagreements")
+        for d in report.disagreements:
+            click.echo(f"  {Path(d.path).name}  {d.item}: label {d.label}, verdict {d.predicted} ({d.reason})")
 
 
 def main() -> None:

@@ -23,8 +23,7 @@ from pipeline import store
 from pipeline.audio import AudioOptions, decode_call
 from pipeline.errors import AudioDecodeError, CallQAError
 from pipeline.ingest import IngestedCall, archive, discover, ingest
-from pipeline.score import score
-from pipeline.scorecard import Scorecard, load_scorecard
+from pipeline.score import LoadedScorecard, load_scorecard, score
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe import TranscribeOptions, Transcriber, WhisperTranscriber
 from pipeline.types import Assessment, CallAudio, Transcript
@@ -95,7 +94,7 @@ def transcribe_task(audio: CallAudio, options: TranscribeOptions) -> Transcript:
 
 
 @task(cache_policy=NO_CACHE)
-def score_task(transcript: Transcript, scorecard: Scorecard) -> Assessment:
+def score_task(transcript: Transcript, scorecard: LoadedScorecard) -> Assessment:
     return score(transcript, scorecard)
 
 
@@ -107,7 +106,7 @@ def _quarantine(settings: Settings, ingested: IngestedCall, reason: str) -> None
     target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
 
-def _process_one(path: Path, settings: Settings, scorecard: Scorecard, sessions) -> CallOutcome:
+def _process_one(path: Path, settings: Settings, scorecard: LoadedScorecard, sessions) -> CallOutcome:
     ingested, archive_path = ingest_task(path, settings.archive_dir)
     call_id = ingested.call_id
     with sessions.begin() as session:
@@ -142,8 +141,7 @@ def _process_one(path: Path, settings: Settings, scorecard: Scorecard, sessions)
     with sessions.begin() as session:
         transcript_row = store.current_transcript_row(session=session, call_id=call_id)
         store.save_assessment(
-            session=session, call_id=call_id, transcript_id=transcript_row.id,
-            assessment=assessment, scorecard_hash=scorecard.content_hash,
+            session=session, call_id=call_id, transcript_id=transcript_row.id, assessment=assessment
         )
     return CallOutcome(
         file=path.name,

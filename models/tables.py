@@ -86,6 +86,8 @@ class AssessmentRow(Base):
     scorecard_id: Mapped[str] = mapped_column(String(64))
     scorecard_version: Mapped[int] = mapped_column(Integer)
     scorecard_hash: Mapped[str] = mapped_column(String(64))
+    transcript_engine: Mapped[str | None] = mapped_column(String(32))
+    transcript_model: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(8))
     score: Mapped[float] = mapped_column(Float)
     passed: Mapped[bool] = mapped_column(Boolean)
@@ -116,5 +118,7 @@ class ItemResultRow(Base):
     evidence: Mapped[list] = mapped_column(JSON)
     critical: Mapped[bool] = mapped_column(Boolean, default=False)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    example: Mapped[str | None] = mapped_column(Text)
 
     assessment: Mapped[AssessmentRow] = relationship(back_populates="items")

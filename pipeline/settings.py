@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     beam_size: int = Field(default=1, ge=1, le=10)
     # Folder of scorecard YAML files and the scorecard used when a call names none.
     scorecards_dir: Path = REPO_ROOT / "scorecards"
-    default_scorecard: str = "default"
+    default_scorecard: str = "inbound_inquiry"
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,17 @@ from sqlalchemy.orm import Session
 from models import AssessmentRow, CallRow, ItemResultRow, SegmentRow, TranscriptRow
 from pipeline.errors import CallNotFoundError
 from pipeline.ingest import IngestedCall, file_sha256
-from pipeline.types import Assessment, CallAudio, Evidence, ItemResult, ScorecardRef, Segment, Transcript, Word
+from pipeline.types import (
+    Assessment,
+    CallAudio,
+    Evidence,
+    ItemResult,
+    ScorecardRef,
+    Segment,
+    Transcript,
+    TranscriptRef,
+    Word,
+)
 
 
 def get_call(*, session: Session, call_id: str) -> CallRow | None:
@@ -126,9 +136,7 @@ def load_transcript(*, session: Session, call_id: str) -> Transcript | None:
     )
 
 
-def save_assessment(
-    *, session: Session, call_id: str, transcript_id: int, assessment: Assessment, scorecard_hash: str
-) -> AssessmentRow:
+def save_assessment(*, session: Session, call_id: str, transcript_id: int, assessment: Assessment) -> AssessmentRow:
     """Store an assessment as the call's current one; earlier ones stay as history."""
     session.execute(update(AssessmentRow).where(AssessmentRow.call_id == call_id).values(is_current=False))
     row = AssessmentRow(
@@ -136,7 +144,9 @@ def save_assessment(
         transcript_id=transcript_id,
         scorecard_id=assessment.scorecard.id,
         scorecard_version=assessment.scorecard.version,
-        scorecard_hash=scorecard_hash,
+        scorecard_hash=assessment.scorecard.hash or "",
+        transcript_engine=assessment.transcript.engine,
+        transcript_model=assessment.transcript.model,
         language=assessment.language,
         score=assessment.score,
         passed=assessment.passed,
@@ -154,6 +164,8 @@ def save_assessment(
                 evidence=[e.model_dump() for e in item.evidence],
                 critical=item.critical,
                 weight=item.weight,
+                feedback=item.feedback,
+                example=item.example,
             )
             for position, item in enumerate(assessment.items)
         ],
@@ -175,7 +187,8 @@ def load_assessment(*, session: Session, call_id: str) -> Assessment | None:
     if row is None:
         return None
     return Assessment(
-        scorecard=ScorecardRef(id=row.scorecard_id, version=row.scorecard_version),
+        scorecard=ScorecardRef(id=row.scorecard_id, version=row.scorecard_version, hash=row.scorecard_hash or None),
+        transcript=TranscriptRef(engine=row.transcript_engine, model=row.transcript_model),
         language=row.language,
         score=row.score,
         passed=row.passed,
@@ -189,11 +202,25 @@ def load_assessment(*, session: Session, call_id: str) -> Assessment | None:
                 evidence=tuple(Evidence(**e) for e in i.evidence),
                 critical=i.critical,
                 weight=i.weight,
+                feedback=i.feedback,
+                example=i.example,
             )
             for i in row.items
         ),
         metrics=row.metrics,
         flags=tuple(row.flags),
+    )
+
+
+def calls_with_transcripts(*, session: Session) -> list[str]:
+    """Ids of every call that has a current transcript, oldest first."""
+    return list(
+        session.scalars(
+            select(CallRow.id)
+            .join(TranscriptRow, TranscriptRow.call_id == CallRow.id)
+            .where(TranscriptRow.is_current.is_(True))
+            .order_by(CallRow.created_at, CallRow.id)
+        )
     )
 
 

@@ -69,15 +69,25 @@ class ItemResult(_Frozen):
     evidence: tuple[Evidence, ...] = ()
     critical: bool = False
     weight: float = 1.0
+    # For a failed item: what to do differently, and a phrasing from the scorecard that passes.
+    feedback: str | None = None
+    example: str | None = None
 
 
 class ScorecardRef(_Frozen):
     id: str
     version: int
+    hash: str | None = None
+
+
+class TranscriptRef(_Frozen):
+    engine: str | None = None
+    model: str | None = None
 
 
 class Assessment(_Frozen):
     scorecard: ScorecardRef
+    transcript: TranscriptRef = TranscriptRef()
     language: str
     score: float = Field(ge=0, le=1)
     passed: bool

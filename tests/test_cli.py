@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from callqa.cli import cli
 from flows import process as process_module
-from pipeline.scorecard import STANDARD_ITEM_IDS
+from pipeline.score import STANDARD_ITEM_IDS
 from tests.fakes import FakeTranscriber
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -30,8 +30,8 @@ def test_score_prints_assessment_json_with_all_items(runner, settings_env, langu
     result = runner.invoke(cli, ["score", "--transcript", str(DATA / f"transcript_{language}_handwritten.json")])
     assert result.exit_code == 0, result.output
     assessment = json.loads(result.output)
-    assert [item["id"] for item in assessment["items"]] == list(STANDARD_ITEM_IDS)
-    assert assessment["scorecard"] == {"id": "default", "version": 1}
+    assert [item["id"] for item in assessment["items"]][:8] == list(STANDARD_ITEM_IDS)
+    assert assessment["scorecard"]["id"] == "inbound_inquiry" and assessment["scorecard"]["version"] == 1
     assert assessment["passed"] is True
 
 
@@ -87,7 +87,7 @@ def test_show_unknown_call_is_a_clear_error(runner, settings_env):
 
 
 def test_scorecards_command_validates_files(runner, settings_env, tmp_path):
-    assert "default.yaml: ok (default v1, 8 items" in runner.invoke(cli, ["scorecards"]).output
+    assert "inbound_inquiry.yaml: ok (inbound_inquiry v1, 10 items" in runner.invoke(cli, ["scorecards"]).output
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: x\nversion: 0\ntitle: t\nlanguages: [ru]\nitems: []\n")
     result = runner.invoke(cli, ["scorecards", str(broken)])

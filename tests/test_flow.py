@@ -84,3 +84,41 @@ def test_a_transcribed_call_is_only_scored_on_rerun(settings_env, calls_folder, 
     resumed = process_calls([str(folder)])
     assert resumed.outcomes[0].status == "processed"
     assert len(fake_transcriber.calls) == 1
+
+
+class RefusingTranscriber:
+    """Fails the test if anything tries to transcribe."""
+
+    def transcribe(self, audio):
+        raise AssertionError(f"rescoring must not transcribe {audio.source}")
+
+
+def test_rescore_after_a_scorecard_change_never_transcribes(settings_env, calls_folder, fake_transcriber, monkeypatch, tmp_path):
+    import shutil
+
+    import yaml
+
+    from flows import rescore_calls
+    from pipeline.settings import get_settings
+
+    process_calls([str(calls_folder("ru_good_vacuum", "en_poor_laptop"))])
+    cards = tmp_path / "scorecards"
+    shutil.copytree(settings_env.scorecards_dir, cards)
+    data = yaml.safe_load((cards / "inbound_inquiry.yaml").read_text(encoding="utf-8"))
+    data["version"] = 2
+    data["pass_threshold"] = 0.95
+    (cards / "inbound_inquiry.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("CALLQA_SCORECARDS_DIR", str(cards))
+    get_settings.cache_clear()
+    monkeypatch.setattr(process_module, "get_transcriber", lambda options: RefusingTranscriber())
+
+    summary = rescore_calls()
+    assert summary.rescored == 2 and summary.unchanged == 0 and not summary.failed
+    engine = make_engine(get_settings().resolved_database_url)
+    with make_session_factory(engine)() as session:
+        for call in session.query(CallRow):
+            versions = sorted(a.scorecard_version for a in call.assessments)
+            assert versions == [1, 2]
+            assert [a.scorecard_version for a in call.assessments if a.is_current] == [2]
+    engine.dispose()
+    assert rescore_calls().unchanged == 2

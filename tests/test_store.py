@@ -6,8 +6,7 @@ from models import create_schema, make_engine, make_session_factory
 from pipeline import store
 from pipeline.errors import CallNotFoundError
 from pipeline.ingest import archive, ingest
-from pipeline.score import score
-from pipeline.scorecard import load_scorecard
+from pipeline.score import load_scorecard, score
 from tests.fakes import TURNS_DIR, transcript_from_turns
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,14 +23,13 @@ def sessions(tmp_path):
 def _store_sample(sessions, tmp_path, name="ru_good_vacuum"):
     ingested = ingest(ROOT / "samples" / f"{name}.wav")
     transcript = transcript_from_turns(TURNS_DIR / f"{name}.yaml")
-    scorecard = load_scorecard("default", ROOT / "scorecards")
+    scorecard = load_scorecard("inbound_inquiry", ROOT / "scorecards")
     assessment = score(transcript, scorecard)
     with sessions.begin() as session:
         store.upsert_call(session=session, ingested=ingested, archive_path=archive(ingested, tmp_path / "archive"))
         row = store.save_transcript(session=session, call_id=ingested.call_id, transcript=transcript)
         store.save_assessment(
-            session=session, call_id=ingested.call_id, transcript_id=row.id,
-            assessment=assessment, scorecard_hash=scorecard.content_hash,
+            session=session, call_id=ingested.call_id, transcript_id=row.id, assessment=assessment
         )
     return ingested, transcript, assessment
 

@@ -1,0 +1,78 @@
+"""Re-score stored transcripts with the current scorecards, without transcribing again.
+
+Earlier assessments stay as history; the new one becomes current. A call whose current
+assessment already used the same scorecard content is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from prefect import flow
+
+from models import create_schema, make_engine, make_session_factory
+from pipeline import store
+from pipeline.errors import CallQAError
+from pipeline.score import LoadedScorecard, load_scorecard, score
+from pipeline.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RescoreSummary:
+    database: str
+    rescored: int
+    unchanged: int
+    verdicts_changed: int
+    failed: tuple[str, ...]
+    wall_s: float
+
+
+@flow(name="rescore")
+def rescore_calls(scorecard_id: str | None = None, force: bool = False) -> RescoreSummary:
+    """Score every stored transcript again with its scorecard's current version (or ``scorecard_id``)."""
+    started = time.perf_counter()
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    create_schema(engine)
+    sessions = make_session_factory(engine)
+    scorecards: dict[str, LoadedScorecard] = {}
+    rescored = unchanged = changed = 0
+    failed = []
+    try:
+        with sessions() as session:
+            call_ids = store.calls_with_transcripts(session=session)
+        for call_id in call_ids:
+            try:
+                with sessions.begin() as session:
+                    current = store.current_assessment_row(session=session, call_id=call_id)
+                    card_id = scorecard_id or (current.scorecard_id if current else settings.default_scorecard)
+                    if card_id not in scorecards:
+                        scorecards[card_id] = load_scorecard(card_id, settings.scorecards_dir)
+                    card = scorecards[card_id]
+                    if current is not None and current.scorecard_hash == card.content_hash and not force:
+                        unchanged += 1
+                        continue
+                    transcript = store.load_transcript(session=session, call_id=call_id)
+                    assessment = score(transcript, card)
+                    before = {i.item_id: i.status for i in current.items} if current else {}
+                    transcript_id = store.current_transcript_row(session=session, call_id=call_id).id
+                    store.save_assessment(session=session, call_id=call_id, transcript_id=transcript_id, assessment=assessment)
+                rescored += 1
+                changed += any(before.get(i.id) != i.status for i in assessment.items)
+            except CallQAError as e:
+                log.error("call %s: %s", call_id, e)
+                failed.append(f"{call_id}: {e}")
+    finally:
+        engine.dispose()
+    return RescoreSummary(
+        database=settings.resolved_database_url,
+        rescored=rescored,
+        unchanged=unchanged,
+        verdicts_changed=changed,
+        failed=tuple(failed),
+        wall_s=round(time.perf_counter() - started, 2),
+    )
