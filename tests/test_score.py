@@ -115,7 +115,7 @@ def test_a_closed_question_is_not_discovery(inbound, language, closed_question):
 @pytest.mark.parametrize(
     "language, benefit, specs",
     [
-        ("ru", "У вас кошка, поэтому турбощётка кстати: шерсть не будет наматываться.", "Мощность две тысячи ватт, пылесборник три литра."),
+        ("ru", "Раз у вас кошка, турбощётка кстати: шерсть не будет наматываться на щётку.", "Мощность две тысячи ватт, пылесборник три литра."),
         ("en", "Since you travel a lot, the battery lasts fifteen hours, so you can work through a whole flight.", "Sixteen gigabytes of memory, one terabyte drive, fourteen inch screen."),
     ],
 )

@@ -10,7 +10,6 @@ same assessment, byte for byte. Verdicts:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from pipeline.score.features import DetectorHits, TranscriptFeatures, features_for
@@ -24,7 +23,7 @@ from pipeline.score.scorecard import (
     NameDetector,
     QuestionDetector,
 )
-from pipeline.score.text import Phrase, find_phrase, normal_form, tokens
+from pipeline.score.text import Phrase, Vocabulary, find_phrase, normal_form, tokens
 from pipeline.types import (
     Assessment,
     Evidence,
@@ -39,17 +38,24 @@ from pipeline.types import (
 _WHO = {"agent": "the manager", "client": "the client", "any": "someone"}
 
 
-def _detector_key(detector, extra: str = "") -> str:
-    return hashlib.sha256((detector.model_dump_json() + extra).encode()).hexdigest()
-
-
 def _cue_hits(detector: CueDetector):
-    phrases = [Phrase.of(text) for texts in detector.cues.values() for text in texts]
-
     def compute(features: TranscriptFeatures) -> DetectorHits:
+        phrases = [Phrase.of(text) for texts in detector.cues.values() for text in texts]
+        # A phrase can only match a segment holding a word like its first one: find those
+        # words once per transcript, not once per segment.
+        vocabulary = Vocabulary({key for segment in features.segments for key in segment.forms})
+        openers = [vocabulary.like(p.forms[0]) if p.forms else frozenset() for p in phrases]
         fires, detail = [], []
         for segment in features.segments:
-            found = next((p for p in phrases if find_phrase(p, segment.forms, negation_aware=detector.negation_aware) is not None), None)
+            words = set(segment.forms)
+            found = next(
+                (
+                    p
+                    for p, opener in zip(phrases, openers)
+                    if opener & words and find_phrase(p, segment.forms, negation_aware=detector.negation_aware) is not None
+                ),
+                None,
+            )
             fires.append(found is not None)
             detail.append(found.text if found else None)
         return DetectorHits(fires=tuple(fires), uncertain=(False,) * len(fires), detail=tuple(detail), phrase=tuple(detail))
@@ -77,9 +83,8 @@ def _flag_hits(flag: str, detail: str):
 
 
 def _learned_hits(detector: LearnedDetector, scorecard: LoadedScorecard):
-    classifier = fitted_classifier(scorecard.examples[detector.examples])
-
     def compute(features: TranscriptFeatures) -> DetectorHits:
+        classifier = fitted_classifier(scorecard.examples[detector.examples])
         probabilities = classifier.positive_probability([s.text for s in features.transcript.segments])
         low, high = detector.uncertain
         return DetectorHits(
@@ -108,19 +113,25 @@ class _Scorer:
         self.segments = transcript.segments
         self.language = transcript.language if transcript.language in self.card.languages else self.card.languages[0]
         self.call_end = max((s.end for s in self.segments), default=0.0)
+        self._hits: dict[str, DetectorHits] = {}
 
     def detector(self, name: str) -> DetectorHits:
+        if name not in self._hits:
+            self._hits[name] = self._compute(name)
+        return self._hits[name]
+
+    def _compute(self, name: str) -> DetectorHits:
         detector = self.card.detectors[name]
+        key = self.scorecard.detector_keys[name]
         if isinstance(detector, CueDetector):
-            return self.features.hits(_detector_key(detector), _cue_hits(detector))
+            return self.features.hits(key, _cue_hits(detector))
         if isinstance(detector, QuestionDetector):
-            return self.features.hits(_detector_key(detector), _question_hits(detector))
+            return self.features.hits(key, _question_hits(detector))
         if isinstance(detector, NameDetector):
-            return self.features.hits(_detector_key(detector), _flag_hits("gives_name", "their name"))
+            return self.features.hits(key, _flag_hits("gives_name", "their name"))
         if isinstance(detector, CompanyDetector):
-            return self.features.hits(_detector_key(detector), _flag_hits("names_company", "the company"))
-        examples_hash = self.scorecard.examples[detector.examples].content_hash
-        return self.features.hits(_detector_key(detector, examples_hash), _learned_hits(detector, self.scorecard))
+            return self.features.hits(key, _flag_hits("names_company", "the company"))
+        return self.features.hits(key, _learned_hits(detector, self.scorecard))
 
     def clause_hit(self, clause: list[str], index: int) -> _Hit | None:
         """The clause fires on a segment when all its detectors do (and no "!name" does); uncertain if any is unsure."""
@@ -161,6 +172,19 @@ class _Scorer:
             for i, segment in enumerate(self.segments)
             if after < i < limit and self._speaker(speaker, segment.speaker) and self._in_window(item, segment)
         ]
+
+    def next_turns(self, item: Item, after: int, turns: int) -> list[int]:
+        """Segments of the item speaker's next ``turns`` turns; a turn is an uninterrupted run of
+        that speaker's segments (speech recognition often splits one reply in several)."""
+        indices, count, previous = [], 0, None
+        for i in self.candidates(item, item.speaker, after=after):
+            if previous is None or any(not self._speaker(item.speaker, self.segments[j].speaker) for j in range(previous + 1, i)):
+                count += 1
+                if count > turns:
+                    break
+            indices.append(i)
+            previous = i
+        return indices
 
     @staticmethod
     def _speaker(wanted: str, actual: str) -> bool:
@@ -265,12 +289,12 @@ class _Scorer:
         evidence, doubtful_answer = [], False
         answered = 0
         for occurrence in occurrences:
-            following = self.candidates(item, item.speaker, after=occurrence.index)[: trigger.answer_within]
+            following = self.next_turns(item, occurrence.index, trigger.answer_within)
             hits = self.first_hit(item.detect, following)
             evidence.append(self.evidence(occurrence.index))
             if not hits:
                 text = self.segments[occurrence.index].text
-                reason = f'{_WHO[item.speaker]} did not answer "{text}" in the next {len(following)} turn(s)'
+                reason = f'{_WHO[item.speaker]} did not answer "{text}" in the next {trigger.answer_within} turn(s)'
                 return self.result(item, "fail", reason, self.confidence_of(following), evidence)
             answer = hits[0]
             doubtful_answer |= answer.uncertain or self.heard_badly(answer)

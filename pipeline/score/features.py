@@ -7,8 +7,6 @@ every detector whose definition did not change. This is what makes rescoring fas
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -127,15 +125,12 @@ class TranscriptFeatures:
         return self._hits[key]
 
 
-_FEATURES: OrderedDict[str, TranscriptFeatures] = OrderedDict()
+_FEATURES: OrderedDict[tuple, TranscriptFeatures] = OrderedDict()
 
 
-def transcript_key(transcript: Transcript) -> str:
-    payload = json.dumps(
-        [transcript.language, [(s.speaker, s.start, s.end, s.text, s.confidence) for s in transcript.segments]],
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+def transcript_key(transcript: Transcript) -> tuple:
+    """What scoring reads of a transcript; equal keys give equal features."""
+    return (transcript.language, transcript.duration, tuple((s.speaker, s.start, s.end, s.text) for s in transcript.segments))
 
 
 def features_for(transcript: Transcript) -> TranscriptFeatures:

@@ -38,11 +38,14 @@ class CueClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_folds = calibration_folds
 
     def fit(self, texts: list[str], labels: list[int]) -> CueClassifier:
-        base = make_pipeline(
+        # One vectoriser in front of the calibrated ensemble: a transcript is vectorised once,
+        # not once per calibration fold.
+        self.model_ = make_pipeline(
             TfidfVectorizer(analyzer="char_wb", ngram_range=self.ngram_range, sublinear_tf=True),
-            LogisticRegression(C=self.C, max_iter=2000),
+            CalibratedClassifierCV(
+                LogisticRegression(C=self.C, max_iter=2000), method="sigmoid", cv=self.calibration_folds
+            ),
         )
-        self.model_ = CalibratedClassifierCV(base, method="sigmoid", cv=self.calibration_folds)
         self.model_.fit([prepare(t) for t in texts], np.asarray(labels))
         self.classes_ = self.model_.classes_
         return self

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -115,8 +116,8 @@ class Trigger(_Strict):
 
     speaker: Speaker = "client"
     detect: Clauses = Field(min_length=1)
-    # How many of the speaker's following segments may hold the answer.
-    answer_within: int = Field(default=2, ge=1)
+    # How many of the answering speaker's next turns may hold the answer.
+    answer_within: int = Field(default=1, ge=1)
 
 
 class MetricTarget(_Strict):
@@ -242,7 +243,17 @@ class LoadedScorecard:
     def version(self) -> int:
         return self.card.version
 
-    @property
+    @cached_property
+    def detector_keys(self) -> dict[str, str]:
+        """Per detector, a hash of its definition (and examples), so that its results on a
+        transcript can be reused by another version of the scorecard."""
+        keys = {}
+        for name, detector in self.card.detectors.items():
+            extra = self.examples[detector.examples].content_hash if isinstance(detector, LearnedDetector) else ""
+            keys[name] = hashlib.sha256((detector.model_dump_json() + extra).encode()).hexdigest()
+        return keys
+
+    @cached_property
     def content_hash(self) -> str:
         """Changes with any change of the scorecard or of its examples."""
         payload = [self.card.model_dump(mode="json"), sorted(e.content_hash for e in self.examples.values())]

@@ -110,6 +110,24 @@ def same_word(a: WordKey, b: WordKey) -> bool:
     return _close(a[0], b[0]) or (min(len(a[1]), len(b[1])) >= FUZZY_MIN_LENGTH + 1 and _close(a[1], b[1]))
 
 
+class Vocabulary:
+    """The distinct words of a transcript, to find quickly which of them are like a given word."""
+
+    def __init__(self, keys: set[WordKey]):
+        self._by_form: dict[str, set[WordKey]] = {}
+        self._by_prefix: dict[str, list[WordKey]] = {}
+        for key in keys:
+            self._by_form.setdefault(key[0], set()).add(key)
+            if len(key[0]) >= FUZZY_MIN_LENGTH:
+                self._by_prefix.setdefault(key[0][:2], []).append(key)
+
+    def like(self, key: WordKey) -> frozenset[WordKey]:
+        found = set(self._by_form.get(key[0], ()))
+        if len(key[0]) >= FUZZY_MIN_LENGTH:
+            found.update(k for k in self._by_prefix.get(key[0][:2], ()) if same_word(k, key))
+        return frozenset(found)
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A cue phrase prepared for matching."""
