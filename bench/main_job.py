@@ -1,6 +1,6 @@
 """Benchmark the main job: `callqa run samples/` into a fresh database, timed from outside.
 
-Run with `make bench`. It appends one row to docs/benchmarks.md with the machine and date.
+Run with `make bench`. It adds one row to docs/benchmarks.md with the machine and date.
 The Whisper checkpoint cache is kept warm (converted once before timing), as in daily use.
 """
 
@@ -16,7 +16,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from bench.report import record
+
 ROOT = Path(__file__).resolve().parent.parent
+HEADING = "## Main job on the bundled samples (`make bench`)"
 CALLQA = Path(sys.executable).parent / "callqa"
 
 
@@ -43,10 +46,9 @@ def main() -> None:
     calls = int(re.search(r"(\d+) processed", result.stdout).group(1))
     row = (
         f"| {date.today()} | {machine()} | `callqa run samples/` (base, greedy, CPU) | {calls} | "
-        f"{audio:.1f} | {wall:.1f} | {wall / audio:.2f} | {audio / wall:.1f}x |\n"
+        f"{audio:.1f} | {wall:.1f} | {wall / audio:.2f} | {audio / wall:.1f}x |"
     )
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as f:
-        f.write(row)
+    record(HEADING, row)
     print(row, end="")
 
 

@@ -3,7 +3,7 @@
 First scoring computes every per-segment feature; rescoring after a scorecard version
 change reuses the features and the results of unchanged detectors. Both run in this one
 process on the same transcripts, so their ratio is meaningful on a noisy machine.
-Run with `make bench-scoring`; it appends a row to docs/benchmarks.md.
+Run with `make bench-scoring`; it adds a row to docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bench.main_job import machine  # noqa: E402
+from bench.report import record  # noqa: E402
 from pipeline.score import load_scorecard, score  # noqa: E402
 from pipeline.score.evaluate import read_labelled  # noqa: E402
 from pipeline.score.scorecard import LoadedScorecard  # noqa: E402
 from pipeline.types import Transcript  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+HEADING = "## Scoring speed (`make bench-scoring`)"
 CALL_SECONDS = 600
 CALLS = 40
 
@@ -67,11 +69,10 @@ def main() -> None:
     rescoring = rate(transcripts, next_version)
     row = (
         f"| {date.today()} | {machine()}, 1 core used | {len(transcripts)} transcripts of 10 min "
-        f"({segments:.0f} segments each) | {first:.1f} | {rescoring:.0f} | {rescoring / first:.0f}x |\n"
+        f"({segments:.0f} segments each) | {first:.1f} | {rescoring:.0f} | {rescoring / first:.0f}x |"
     )
-    with (ROOT / "docs" / "benchmarks.md").open("a", encoding="utf-8") as f:
-        f.write(row)
-    print(row, end="")
+    record(HEADING, row)
+    print(row)
 
 
 if __name__ == "__main__":

@@ -166,6 +166,7 @@ def score(transcript_file, scorecard_id: str | None) -> None:
     """
     from pipeline.score import load_scorecard
     from pipeline.score import score as score_transcript
+    from pipeline.score.learned import warm_classifiers
     from pipeline.types import Transcript
 
     settings = get_settings()
@@ -175,6 +176,7 @@ def score(transcript_file, scorecard_id: str | None) -> None:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or 'document'}: {err['msg']}" for err in e.errors()[:5])
         raise TranscriptFormatError(f"{transcript_file.name}: not a valid transcript: {problems}") from e
     scorecard = load_scorecard(scorecard_id or settings.default_scorecard, settings.scorecards_dir)
+    warm_classifiers(list(scorecard.examples.values()), settings.cue_model_cache_dir)
     click.echo(score_transcript(transcript, scorecard).to_json())
 
 
@@ -254,7 +256,9 @@ def evaluate(folder: Path, scorecard_id: str | None, as_json: bool, disagreement
     import dataclasses
 
     from pipeline.score import load_scorecard
-    from pipeline.score.evaluate import LABELS, PREDICTIONS, evaluate as run_evaluation, read_labelled
+    from pipeline.score.evaluate import LABELS, PREDICTIONS, read_labelled
+    from pipeline.score.evaluate import evaluate as run_evaluation
+    from pipeline.score.learned import warm_classifiers
 
     settings = get_settings()
     cache: dict[str, object] = {}
@@ -263,6 +267,7 @@ def evaluate(folder: Path, scorecard_id: str | None, as_json: bool, disagreement
         card_id = card_id or scorecard_id or settings.default_scorecard
         if card_id not in cache:
             cache[card_id] = load_scorecard(card_id, settings.scorecards_dir)
+            warm_classifiers(list(cache[card_id].examples.values()), settings.cue_model_cache_dir)
         return cache[card_id]
 
     report = run_evaluation(read_labelled(folder), scorecard_for)

@@ -24,6 +24,7 @@ from pipeline.audio import AudioOptions, decode_call
 from pipeline.errors import AudioDecodeError, CallQAError
 from pipeline.ingest import IngestedCall, archive, discover, ingest
 from pipeline.score import LoadedScorecard, load_scorecard, score
+from pipeline.score.learned import warm_classifiers
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe import TranscribeOptions, Transcriber, WhisperTranscriber
 from pipeline.types import Assessment, CallAudio, Transcript
@@ -161,6 +162,7 @@ def process_calls(paths: list[str], scorecard_id: str | None = None) -> RunSumma
     started = time.perf_counter()
     settings = get_settings()
     scorecard = load_scorecard(scorecard_id or settings.default_scorecard, settings.scorecards_dir)
+    warm_classifiers(list(scorecard.examples.values()), settings.cue_model_cache_dir)
     engine = make_engine(settings.resolved_database_url)
     create_schema(engine)
     sessions = make_session_factory(engine)

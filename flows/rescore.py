@@ -16,6 +16,7 @@ from models import create_schema, make_engine, make_session_factory
 from pipeline import store
 from pipeline.errors import CallQAError
 from pipeline.score import LoadedScorecard, load_scorecard, score
+from pipeline.score.learned import warm_classifiers
 from pipeline.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def rescore_calls(scorecard_id: str | None = None, force: bool = False) -> Resco
                     card_id = scorecard_id or (current.scorecard_id if current else settings.default_scorecard)
                     if card_id not in scorecards:
                         scorecards[card_id] = load_scorecard(card_id, settings.scorecards_dir)
+                        warm_classifiers(list(scorecards[card_id].examples.values()), settings.cue_model_cache_dir)
                     card = scorecards[card_id]
                     if current is not None and current.scorecard_hash == card.content_hash and not force:
                         unchanged += 1

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         return self.model_cache_dir or self.data_dir / "models"
 
     @property
+    def cue_model_cache_dir(self) -> Path:
+        return self.resolved_model_cache_dir / "cues"
+
+    @property
     def archive_dir(self) -> Path:
         return self.data_dir / "archive"
 

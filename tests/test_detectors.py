@@ -109,3 +109,17 @@ def test_conversation_metrics():
     assert metrics["agent_interruptions"] == 1 and metrics["client_interruptions"] == 1
     assert metrics["silence_share"] == pytest.approx(10.5 / 60, abs=1e-3)
     assert metrics["agent_words_per_minute"] == pytest.approx(20 / (45.5 / 60), abs=0.1)
+
+
+def test_fitted_classifiers_are_cached_on_disk_by_content(tmp_path, monkeypatch):
+    from pipeline.score import learned
+
+    card = load_scorecard("inbound_inquiry", ROOT / "scorecards")
+    monkeypatch.setattr(learned, "_FITTED", {})
+    learned.warm_classifiers(list(card.examples.values()), tmp_path)
+    files = sorted(p.name for p in tmp_path.glob("cue-*.pkl"))
+    assert files == sorted(f"cue-{e.cue}-{e.content_hash}.pkl" for e in card.examples.values())
+    monkeypatch.setattr(learned, "_FITTED", {})
+    monkeypatch.setattr(learned.CueClassifier, "fit", lambda *a: pytest.fail("must load from disk, not fit"))
+    learned.warm_classifiers(list(card.examples.values()), tmp_path)
+    assert len(learned._FITTED) == len(card.examples)

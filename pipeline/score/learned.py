@@ -77,6 +77,13 @@ class CueExamples:
 _FITTED: dict[str, CueClassifier] = {}
 
 
+def warm_classifiers(examples: list[CueExamples], cache_dir: Path) -> None:
+    """Load (or fit and save) the classifiers of these examples before scoring starts, so a
+    new process reads them from disk instead of training them again."""
+    for cue_examples in examples:
+        fitted_classifier(cue_examples, cache_dir)
+
+
 def fitted_classifier(examples: CueExamples, cache_dir: Path | None = None) -> CueClassifier:
     """The classifier for these examples, fitted once and kept in memory (and on disk if given)."""
     key = examples.content_hash
