@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.audio import AUDIO_EXTENSIONS
 from pipeline.errors import CallQAError
+from pipeline.files import file_sha256
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,6 @@ def discover(paths: list[Path]) -> list[Path]:
             raise CallQAError(f"{path}: no such file or folder")
     unique: dict[Path, None] = dict.fromkeys(p.resolve() for p in found)
     return list(unique)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ingest(path: Path) -> IngestedCall:

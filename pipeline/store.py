@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from models import AssessmentRow, CallRow, ItemResultRow, SegmentRow, TranscriptRow
 from pipeline.errors import CallNotFoundError
-from pipeline.ingest import IngestedCall, file_sha256
+from pipeline.files import file_sha256
+from pipeline.ingest import IngestedCall
 from pipeline.types import (
     Assessment,
     CallAudio,

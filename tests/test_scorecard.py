@@ -114,7 +114,7 @@ def test_error_for_an_item_with_both_or_no_detection(tmp_path):
 def test_included_detectors_must_exist(tmp_path):
     data = _valid()
     data["include"] = ["detectors/missing.yaml"]
-    with pytest.raises(ScorecardError, match="cannot read included file"):
+    with pytest.raises(ScorecardError, match="cannot read the file included by broken.yaml"):
         _load(tmp_path, data)
 
 

@@ -305,18 +305,22 @@ def load_examples(name: str, folder: Path, languages: list[str]) -> CueExamples:
     return CueExamples(cue=name, positive=positive, negative=negative)
 
 
+def _read_yaml(path: Path, what: str = "") -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ScorecardError(f"cannot read {what}{path} ({e.strerror})") from e
+    except yaml.YAMLError as e:
+        raise ScorecardError(f"{path}: not valid YAML: {e}") from e
+
+
 def _included_detectors(includes: object, path: Path) -> dict:
     if not isinstance(includes, list):
         raise ScorecardError(f"{path}: include must be a list of file names")
     detectors: dict = {}
     for name in includes:
         included = path.parent / str(name)
-        try:
-            data = yaml.safe_load(included.read_text(encoding="utf-8"))
-        except OSError as e:
-            raise ScorecardError(f"{path}: cannot read included file {included} ({e.strerror})") from e
-        except yaml.YAMLError as e:
-            raise ScorecardError(f"{included}: not valid YAML: {e}") from e
+        data = _read_yaml(included, what=f"the file included by {path.name}: ")
         if not isinstance(data, dict) or not isinstance(data.get("detectors"), dict):
             raise ScorecardError(f"{included}: an included file must hold a 'detectors' mapping")
         detectors.update(data["detectors"])
@@ -324,12 +328,7 @@ def _included_detectors(includes: object, path: Path) -> dict:
 
 
 def load_scorecard_file(path: Path) -> LoadedScorecard:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ScorecardError(f"{path}: cannot read ({e.strerror})") from e
-    except yaml.YAMLError as e:
-        raise ScorecardError(f"{path}: not valid YAML: {e}") from e
+    data = _read_yaml(path)
     if isinstance(data, dict) and data.get("include"):
         data = {**data, "detectors": {**_included_detectors(data["include"], path), **(data.get("detectors") or {})}}
     card = parse_scorecard(data, str(path))
