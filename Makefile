@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu where that host is reachable.
 TORCH_INDEX ?=
 
-.PHONY: setup demo test bench bench-scoring bench-cues samples lock clean
+.PHONY: setup demo test bench bench-scoring bench-transcription bench-cues samples lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: setup
 # Assessments per second on one core, first scoring and rescoring; appends to docs/benchmarks.md.
 bench-scoring: setup
 	$(PY) -m bench.scoring
+
+# Engines and modes side by side: speed, WER per language, speaker roles, peak memory.
+bench-transcription: setup
+	$(PY) -m bench.transcription
 
 # Character n-grams against multilingual sentence embeddings for the learned cues.
 bench-cues: setup

@@ -26,7 +26,7 @@ from pipeline.ingest import IngestedCall, archive, discover, ingest
 from pipeline.score import LoadedScorecard, load_scorecard, score
 from pipeline.score.learned import warm_classifiers
 from pipeline.settings import Settings, get_settings
-from pipeline.transcribe import TranscribeOptions, Transcriber, WhisperTranscriber
+from pipeline.transcribe import TranscribeOptions, Transcriber, make_transcriber
 from pipeline.types import Assessment, CallAudio, Transcript
 
 log = logging.getLogger(__name__)
@@ -64,18 +64,21 @@ class RunSummary:
 
 def transcribe_options(settings: Settings) -> TranscribeOptions:
     return TranscribeOptions(
+        engine=settings.engine,
         model=settings.whisper_model,
         model_cache_dir=settings.resolved_model_cache_dir,
         languages=tuple(settings.languages),
         beam_size=settings.beam_size,
         device=settings.device,
+        compute_type=settings.compute_type,
+        vad=settings.vad,
     )
 
 
 @lru_cache(maxsize=2)
 def get_transcriber(options: TranscribeOptions) -> Transcriber:
     """One loaded model per process and options, reused by every call of every run."""
-    return WhisperTranscriber(options)
+    return make_transcriber(options)
 
 
 @task(retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)

@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Converted Whisper checkpoints are cached here; empty means data_dir/models.
     model_cache_dir: Path | None = None
-    # A Whisper model name (base, small, tiny.en) or a path to an openai-whisper .pt file.
+    # faster-whisper (CTranslate2; the fast default) or openai-whisper (the reference code).
+    engine: Literal["faster-whisper", "openai-whisper"] = "faster-whisper"
+    # A Whisper model name (base, small, tiny.en); openai-whisper also takes a .pt file path.
     whisper_model: str = "base"
     # Languages a call may be in; detection chooses among these only.
     languages: list[str] = ["ru", "en"]
@@ -42,8 +44,12 @@ class Settings(BaseSettings):
     agent_channel: Literal["left", "right"] = "left"
     # cpu, cuda, or auto (cuda when available).
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    # Beam width for decoding; 1 means greedy, which is several times faster on a CPU.
-    beam_size: int = Field(default=1, ge=1, le=10)
+    # Beam width for decoding; 1 means greedy.
+    beam_size: int = Field(default=5, ge=1, le=10)
+    # faster-whisper's number format: auto means int8 on a CPU, float16 on a GPU.
+    compute_type: Literal["auto", "int8", "int8_float32", "float16", "float32"] = "auto"
+    # Transcribe only the speech that voice activity detection finds.
+    vad: bool = True
     # Folder of scorecard YAML files and the scorecard used when a call names none.
     scorecards_dir: Path = REPO_ROOT / "scorecards"
     default_scorecard: str = "inbound_inquiry"

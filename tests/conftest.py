@@ -30,12 +30,13 @@ def settings_env(tmp_path, monkeypatch, model_cache_dir):
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def whisper_transcriber(model_cache_dir):
+@pytest.fixture(scope="session", params=["faster-whisper", "openai-whisper"])
+def whisper_transcriber(request, model_cache_dir):
+    """The real Whisper base model, through each engine."""
     from flows.process import get_transcriber
     from pipeline.transcribe import TranscribeOptions
 
-    return get_transcriber(TranscribeOptions(model="base", model_cache_dir=model_cache_dir))
+    return get_transcriber(TranscribeOptions(engine=request.param, model="base", model_cache_dir=model_cache_dir))
 
 
 @pytest.fixture

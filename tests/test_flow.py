@@ -34,7 +34,7 @@ def test_real_whisper_flow_scores_a_poor_sample_call(settings_env, calls_folder)
     engine.dispose()
     assert "critical_failed:no_pressure" in assessment.flags
     assert {s.speaker for s in transcript.segments} == {"agent", "client"}
-    assert transcript.engine == "openai-whisper" and transcript.model == "base"
+    assert transcript.engine == "faster-whisper" and transcript.model == "base"
 
 
 @pytest.fixture

@@ -33,3 +33,40 @@ def test_russian_sample_call_keeps_speakers_on_their_channels(whisper_transcribe
     assert "квартира" not in agent and "андрей" not in client
     starts = [s.start for s in transcript.segments]
     assert starts == sorted(starts)
+
+
+def test_silence_noise_and_a_silent_channel_give_no_text(whisper_transcriber, jfk_path, tmp_path):
+    import numpy as np
+
+    from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio
+
+    silence = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
+    noise = (np.random.default_rng(1).standard_normal(30 * SAMPLE_RATE) * 0.1).astype(np.float32)
+    speech = decode_call(jfk_path).tracks[0].samples
+    for name, tracks in {
+        "silence": (AudioTrack("unknown", silence),),
+        "noise": (AudioTrack("unknown", noise),),
+        "one silent channel": (AudioTrack("agent", speech), AudioTrack("client", np.zeros_like(speech))),
+    }.items():
+        audio = CallAudio(source=tmp_path / f"{name}.wav", duration=len(tracks[0].samples) / SAMPLE_RATE, channels=len(tracks),
+                          source_sample_rate=SAMPLE_RATE, tracks=tracks)
+        transcript = whisper_transcriber.transcribe(audio)
+        assert all(s.speaker == "agent" for s in transcript.segments), name
+        if name == "one silent channel":
+            assert "ask not what your country" in _text(transcript)
+        else:
+            assert transcript.segments == (), name
+
+
+def test_telephone_codecs_are_transcribed(whisper_transcriber, jfk_path, tmp_path):
+    import subprocess
+
+    from pipeline.audio import AudioSegment
+
+    files = [jfk_path.with_name("jfk_gsm.wav")]  # GSM 6.10 WAV, made with sox (this ffmpeg cannot encode it)
+    for codec, extension in (("pcm_alaw", "wav"), ("pcm_mulaw", "wav"), ("libopus", "ogg")):
+        files.append(tmp_path / f"jfk_{codec}.{extension}")
+        rate = ["-ar", "8000"] if codec != "libopus" else []
+        subprocess.run([AudioSegment.converter, "-y", "-loglevel", "error", "-i", str(jfk_path), *rate, "-acodec", codec, str(files[-1])], check=True)
+    for path in files:
+        assert "ask not what your country can do" in _text(whisper_transcriber.transcribe(decode_call(path))), path.name

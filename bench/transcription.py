@@ -1,0 +1,133 @@
+"""Benchmark transcription: engines and modes side by side on the same files.
+
+For each configuration, a fresh process runs the whole pipeline on every sample call
+(decode, voice activity detection, both channels, score, store into a temporary SQLite)
+and Whisper alone on jfk.wav. It reports speed (call duration / wall time), WER per
+language against the known texts, the share of words attributed to the right speaker,
+and the process's peak memory. Run with `make bench-transcription`; it adds rows to
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import yaml
+from rapidfuzz.distance import Levenshtein
+
+from bench.main_job import machine
+from bench.report import record
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADING = "## Transcription engines (`make bench-transcription`)"
+JFK = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
+CONFIGS = {
+    "faster-whisper int8, VAD + packing (default)": {"engine": "faster-whisper", "vad": True},
+    "faster-whisper int8, full channels (baseline)": {"engine": "faster-whisper", "vad": False},
+    "openai-whisper fp32, VAD + packing": {"engine": "openai-whisper", "vad": True},
+    "openai-whisper fp32, full channels": {"engine": "openai-whisper", "vad": False},
+}
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[a-zа-я0-9]+", text.lower().replace("ё", "е"))
+
+
+def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
+    """In this (child) process: the pipeline on every sample call, timed; then jfk.wav."""
+    from models import create_schema, make_engine, make_session_factory
+    from pipeline import store
+    from pipeline.audio import decode_call
+    from pipeline.ingest import ingest
+    from pipeline.score import load_scorecard, score
+    from pipeline.transcribe import TranscribeOptions, make_transcriber
+
+    options = TranscribeOptions(engine=config["engine"], vad=config["vad"], beam_size=beam, model=model, model_cache_dir=Path(cache))
+    transcriber = make_transcriber(options)
+    card = load_scorecard("inbound_inquiry", ROOT / "scorecards")
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        create_schema(engine)
+        sessions = make_session_factory(engine)
+        transcriber.transcribe(decode_call(ROOT / "samples" / "en_poor_laptop.wav"))  # load the model first
+        calls, wall, audio_s = {}, 0.0, 0.0
+        for path in sorted((ROOT / "samples").glob("*.wav")):
+            started = time.perf_counter()
+            audio = decode_call(path)
+            transcript = transcriber.transcribe(audio)
+            assessment = score(transcript, card)
+            with sessions.begin() as session:
+                store.upsert_call(session=session, ingested=ingest(path), archive_path=None)
+                row = store.save_transcript(session=session, call_id=ingest(path).call_id, transcript=transcript)
+                store.save_assessment(session=session, call_id=row.call_id, transcript_id=row.id, assessment=assessment)
+            wall += time.perf_counter() - started
+            audio_s += audio.duration
+            calls[path.stem] = [(s.speaker, s.text) for s in transcript.segments]
+        engine.dispose()
+    jfk = " ".join(s.text for s in transcriber.transcribe(decode_call(ROOT / "tests" / "data" / "jfk.wav")).segments)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"calls": calls, "wall": wall, "audio": audio_s, "jfk": jfk, "peak_mb": peak_mb}
+
+
+def evaluate(result: dict) -> dict:
+    errors = {"ru": [0, 0], "en": [0, 0]}
+    attributed = [0, 0]
+    for name, segments in result["calls"].items():
+        spec = yaml.safe_load((ROOT / "samples" / "turns" / f"{name}.yaml").read_text(encoding="utf-8"))
+        reference = [(speaker, w) for turn in spec["turns"] for speaker, text in turn.items() for w in words(text)]
+        hypothesis = [(speaker, w) for speaker, text in segments for w in words(text)]
+        for speaker in ("agent", "client"):
+            ref = [w for s, w in reference if s == speaker]
+            hyp = [w for s, w in hypothesis if s == speaker]
+            errors[spec["language"]][0] += Levenshtein.distance(ref, hyp)
+            errors[spec["language"]][1] += len(ref)
+        matcher = SequenceMatcher(None, [w for _, w in reference], [w for _, w in hypothesis], autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for k in range(block.size):
+                attributed[0] += reference[block.a + k][0] == hypothesis[block.b + k][0]
+                attributed[1] += 1
+    jfk_ref, jfk_hyp = words(JFK), words(result["jfk"])
+    return {
+        "speed": result["audio"] / result["wall"],
+        "wer_ru": errors["ru"][0] / errors["ru"][1],
+        "wer_en": errors["en"][0] / errors["en"][1],
+        "wer_jfk": Levenshtein.distance(jfk_ref, jfk_hyp) / len(jfk_ref),
+        "roles": attributed[0] / attributed[1] if attributed[1] else 0.0,
+        "peak_mb": result["peak_mb"],
+    }
+
+
+def main() -> None:
+    beam = int(os.environ.get("BENCH_BEAM", "5"))
+    model = os.environ.get("BENCH_MODEL", "base")
+    with tempfile.TemporaryDirectory() as cache:
+        for label, config in CONFIGS.items():
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.transcription", "--child", json.dumps(config), str(beam), model, cache],
+                cwd=ROOT, capture_output=True, text=True, check=True,
+            )
+            m = evaluate(json.loads(child.stdout.strip().splitlines()[-1]))
+            row = (
+                f"| {date.today()} | {machine()} | {model}, beam {beam} | {label} | {m['speed']:.1f}x | "
+                f"{m['wer_ru']:.1%} | {m['wer_en']:.1%} | {m['wer_jfk']:.1%} | {m['roles']:.1%} | {m['peak_mb']:.0f} |"
+            )
+            record(HEADING, row)
+            print(row, flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        config, beam, model, cache = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+        print(json.dumps(run_one(config, beam, model, cache), ensure_ascii=False))
+    else:
+        main()
