@@ -134,6 +134,10 @@ def show(call: str, as_json: bool) -> None:
     click.echo(f"Call {row.id}  {row.file_name}  status: {row.status}" + (f" ({row.error})" if row.error else ""))
     if transcript:
         click.echo(f"Language: {transcript.language}  duration: {transcript.duration or 0:.1f} s  model: {transcript.model}")
+        if transcript.channel_map:
+            roles = transcript.channel_map
+            detail = f" ({roles.note})" if roles.note else ""
+            click.echo(f"Manager on the {roles.agent_channel} channel, {roles.source}, confidence {roles.confidence:.2f}{detail}")
         for s in transcript.segments:
             click.echo(f"  [{s.start:6.1f}-{s.end:6.1f}] {s.speaker:>7}: {s.text}")
     if assessment:
@@ -236,6 +240,24 @@ def rescore(scorecard_id: str | None, force: bool) -> None:
     click.echo(f"Database: {summary.database}")
     if summary.failed:
         sys.exit(1)
+
+
+@cli.command("swap-speakers", context_settings=CONTEXT)
+@click.argument("call")
+@click.option("--reason", required=True, help="Why the channels were wrong; kept with the call.")
+@_fail_cleanly
+def swap_speakers(call: str, reason: str) -> None:
+    """Exchange manager and client of a stored stereo call, then score it again.
+
+    The swap is recorded with its reason; the earlier transcript and assessment stay as history.
+
+    Example: callqa swap-speakers 8c824a05 --reason "PBX 2 records the manager on the right"
+    """
+    from flows import swap_call_speakers
+
+    summary = swap_call_speakers(call, reason)
+    before = f"{summary.score_before:.2f}" if summary.score_before is not None else "-"
+    click.echo(f"Call {summary.call_id}: manager now on the {summary.agent_channel} channel; score {before} -> {summary.score_after:.2f}")
 
 
 @cli.command("eval", context_settings=CONTEXT)

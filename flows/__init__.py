@@ -10,6 +10,14 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from flows.process import CallOutcome, RunSummary, process_calls  # noqa: E402
-from flows.rescore import RescoreSummary, rescore_calls  # noqa: E402
+from flows.rescore import RescoreSummary, SwapSummary, rescore_calls, swap_call_speakers  # noqa: E402
 
-__all__ = ["CallOutcome", "RescoreSummary", "RunSummary", "process_calls", "rescore_calls"]
+__all__ = [
+    "CallOutcome",
+    "RescoreSummary",
+    "RunSummary",
+    "SwapSummary",
+    "process_calls",
+    "rescore_calls",
+    "swap_call_speakers",
+]

@@ -24,6 +24,7 @@ from pipeline.audio import AudioOptions, decode_call
 from pipeline.errors import AudioDecodeError, CallQAError
 from pipeline.ingest import IngestedCall, archive, discover, ingest
 from pipeline.score import LoadedScorecard, load_scorecard, score
+from pipeline.roles import assign_roles
 from pipeline.score.learned import warm_classifiers
 from pipeline.settings import Settings, get_settings
 from pipeline.transcribe import TranscribeOptions, Transcriber, make_transcriber
@@ -93,8 +94,8 @@ def audio_task(path: Path, options: AudioOptions) -> CallAudio:
 
 
 @task(cache_policy=NO_CACHE)
-def transcribe_task(audio: CallAudio, options: TranscribeOptions) -> Transcript:
-    return get_transcriber(options).transcribe(audio)
+def transcribe_task(audio: CallAudio, options: TranscribeOptions, agent_channel: str) -> Transcript:
+    return assign_roles(get_transcriber(options).transcribe(audio), audio.channels, agent_channel)
 
 
 @task(cache_policy=NO_CACHE)
@@ -128,7 +129,7 @@ def _process_one(path: Path, settings: Settings, scorecard: LoadedScorecard, ses
         transcript = store.load_transcript(session=session, call_id=call_id)
     if transcript is None:
         try:
-            audio = audio_task(path, AudioOptions(agent_channel=settings.agent_channel))
+            audio = audio_task(path, AudioOptions(agent_channel="right" if settings.agent_channel == "right" else "left"))
         except AudioDecodeError as e:
             reason = str(e).replace(str(path), path.name)
             _quarantine(settings, ingested, reason)
@@ -136,7 +137,8 @@ def _process_one(path: Path, settings: Settings, scorecard: LoadedScorecard, ses
                 store.mark_call(session=session, call_id=call_id, status="quarantined", error=reason)
             log.warning("quarantined %s: %s", path.name, reason)
             return CallOutcome(file=path.name, status="quarantined", call_id=call_id, reason=reason)
-        transcript = transcribe_task(audio, transcribe_options(settings)).model_copy(update={"call_id": call_id})
+        transcript = transcribe_task(audio, transcribe_options(settings), settings.agent_channel)
+        transcript = transcript.model_copy(update={"call_id": call_id})
         with sessions.begin() as session:
             store.record_audio(session=session, call_id=call_id, audio=audio)
             store.save_transcript(session=session, call_id=call_id, transcript=transcript)

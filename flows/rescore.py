@@ -15,9 +15,11 @@ from prefect import flow
 from models import create_schema, make_engine, make_session_factory
 from pipeline import store
 from pipeline.errors import CallQAError
+from pipeline.roles import swap_speakers
 from pipeline.score import LoadedScorecard, load_scorecard, score
 from pipeline.score.learned import warm_classifiers
 from pipeline.settings import get_settings
+from pipeline.types import ChannelMap
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,48 @@ class RescoreSummary:
     verdicts_changed: int
     failed: tuple[str, ...]
     wall_s: float
+
+
+@dataclass(frozen=True)
+class SwapSummary:
+    call_id: str
+    agent_channel: str
+    score_before: float | None
+    score_after: float
+
+
+@flow(name="swap-speakers")
+def swap_call_speakers(reference: str, reason: str) -> SwapSummary:
+    """Exchange agent and client in a stored stereo call, record who decided it and why, and
+    score the call again. The earlier transcript and assessment stay as history."""
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    create_schema(engine)
+    try:
+        with make_session_factory(engine).begin() as session:
+            call = store.find_call(session=session, reference=reference)
+            transcript = store.load_transcript(session=session, call_id=call.id)
+            if transcript is None:
+                raise CallQAError(f"call {call.id} has no transcript to swap")
+            current = transcript.channel_map.agent_channel if transcript.channel_map else "left"
+            swapped = swap_speakers(
+                transcript,
+                ChannelMap(agent_channel="right" if current == "left" else "left", source="swapped", note=reason),
+            )
+            row = store.save_transcript(session=session, call_id=call.id, transcript=swapped)
+            before = store.current_assessment_row(session=session, call_id=call.id)
+            card = load_scorecard(before.scorecard_id if before else settings.default_scorecard, settings.scorecards_dir)
+            warm_classifiers(list(card.examples.values()), settings.cue_model_cache_dir)
+            assessment = score(swapped, card)
+            store.save_assessment(session=session, call_id=call.id, transcript_id=row.id, assessment=assessment)
+            return SwapSummary(
+                call_id=call.id,
+                agent_channel=swapped.channel_map.agent_channel,
+                score_before=before.score if before else None,
+                score_after=assessment.score,
+            )
+    finally:
+        engine.dispose()
 
 
 @flow(name="rescore")

@@ -49,6 +49,11 @@ class TranscriptRow(Base):
     engine: Mapped[str | None] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(128))
     duration_s: Mapped[float | None] = mapped_column(Float)
+    # Stereo calls: the manager's channel, and whether configured, inferred or swapped by a person.
+    agent_channel: Mapped[str | None] = mapped_column(String(8))
+    roles_source: Mapped[str | None] = mapped_column(String(16))
+    roles_confidence: Mapped[float | None] = mapped_column(Float)
+    roles_note: Mapped[str | None] = mapped_column(Text)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 

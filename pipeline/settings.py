@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     whisper_model: str = "base"
     # Languages a call may be in; detection chooses among these only.
     languages: list[str] = ["ru", "en"]
-    # Which stereo channel carries the sales manager; the other one is the client.
-    agent_channel: Literal["left", "right"] = "left"
+    # Which stereo channel carries the sales manager; auto infers it per call from what
+    # each side says (who introduces themselves, greets first, asks the questions).
+    agent_channel: Literal["auto", "left", "right"] = "auto"
     # cpu, cuda, or auto (cuda when available).
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # Beam width for decoding; 1 means greedy.

@@ -14,6 +14,7 @@ from pipeline.ingest import IngestedCall
 from pipeline.types import (
     Assessment,
     CallAudio,
+    ChannelMap,
     Evidence,
     ItemResult,
     ScorecardRef,
@@ -83,6 +84,10 @@ def save_transcript(*, session: Session, call_id: str, transcript: Transcript) -
         engine=transcript.engine,
         model=transcript.model,
         duration_s=transcript.duration,
+        agent_channel=transcript.channel_map.agent_channel if transcript.channel_map else None,
+        roles_source=transcript.channel_map.source if transcript.channel_map else None,
+        roles_confidence=transcript.channel_map.confidence if transcript.channel_map else None,
+        roles_note=transcript.channel_map.note if transcript.channel_map else None,
         is_current=True,
         segments=[
             SegmentRow(
@@ -121,6 +126,11 @@ def load_transcript(*, session: Session, call_id: str) -> Transcript | None:
         duration=row.duration_s,
         engine=row.engine,
         model=row.model,
+        channel_map=(
+            ChannelMap(agent_channel=row.agent_channel, source=row.roles_source, confidence=row.roles_confidence, note=row.roles_note)
+            if row.agent_channel
+            else None
+        ),
         segments=tuple(
             Segment(
                 speaker=s.speaker,

@@ -75,11 +75,6 @@ class _Decoded:
     words: tuple[tuple[float, float, str, float], ...]
 
 
-def _dbfs(samples: np.ndarray) -> float:
-    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
-    return 20 * math.log10(rms) if rms > 0 else -math.inf
-
-
 def _loudest_window(samples: np.ndarray) -> np.ndarray:
     """The 30 s with the most energy, where language detection hears the most speech."""
     if len(samples) <= _WINDOW:

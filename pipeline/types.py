@@ -41,12 +41,23 @@ class Segment(_Frozen):
     words: tuple[Word, ...] = ()
 
 
+class ChannelMap(_Frozen):
+    """Which stereo channel is the sales manager, and how that was decided."""
+
+    agent_channel: Literal["left", "right"]
+    # configured (settings), inferred (from what each side says) or swapped (by a person).
+    source: Literal["configured", "inferred", "swapped"]
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    note: str | None = None
+
+
 class Transcript(_Frozen):
     call_id: str | None = None
     language: str
     duration: float | None = None
     engine: str | None = None
     model: str | None = None
+    channel_map: ChannelMap | None = None
     segments: tuple[Segment, ...]
 
     def to_json(self) -> str:

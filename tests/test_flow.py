@@ -122,3 +122,20 @@ def test_rescore_after_a_scorecard_change_never_transcribes(settings_env, calls_
             assert [a.scorecard_version for a in call.assessments if a.is_current] == [2]
     engine.dispose()
     assert rescore_calls().unchanged == 2
+
+
+def test_swapping_speakers_is_recorded_and_rescored(settings_env, calls_folder, fake_transcriber):
+    from flows import swap_call_speakers
+
+    (outcome,) = process_calls([str(calls_folder("en_good_laptop"))]).outcomes
+    summary = swap_call_speakers(outcome.call_id, "this PBX records the manager on the right")
+    assert summary.agent_channel == "right" and summary.score_after < summary.score_before
+    engine = make_engine(settings_env.resolved_database_url)
+    with make_session_factory(engine)() as session:
+        transcript = store.load_transcript(session=session, call_id=outcome.call_id)
+        call = store.get_call(session=session, call_id=outcome.call_id)
+        assert transcript.channel_map.source == "swapped"
+        assert transcript.channel_map.note == "this PBX records the manager on the right"
+        assert transcript.segments[0].speaker == "client"
+        assert len(call.transcripts) == 2 and len(call.assessments) == 2
+    engine.dispose()

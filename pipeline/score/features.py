@@ -44,8 +44,13 @@ def gives_name(text: str, words: tuple[str, ...]) -> bool:
             return True
         if word == "speaking" and i > 0 and words[i - 1] not in _EN_NOT_A_NAME:
             return True
-        if (word == "its" or (word in {"is", "s"} and i > 0 and words[i - 1] in {"this", "it"})) and after and after[0] not in _EN_NOT_A_NAME and not after[0].endswith("ing") and not _CYRILLIC_WORD.match(after[0]):
-            return True
+        if word in {"is", "s", "its"} and after and after[0] not in _EN_NOT_A_NAME and not after[0].endswith("ing") and not _CYRILLIC_WORD.match(after[0]):
+            previous = words[i - 1] if i > 0 else ""
+            # "this is Megan"; but "it is too..." is no name unless "it's Tony calling / from ...".
+            if (word == "is" and previous == "this") or (
+                (word == "its" or previous == "it") and words[i + 2 : i + 3] in (("from",), ("calling",), ("speaking",), ("here",))
+            ):
+                return True
         if i <= 1 and after == ("from",) and word not in _EN_NOT_A_NAME and not word.endswith("ing"):
             return True
     return False
