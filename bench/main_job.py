@@ -31,6 +31,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores"
 
 
+def job_settings() -> str:
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    engine = f"{settings.engine} int8" if settings.engine == "faster-whisper" and settings.compute_type == "auto" else settings.engine
+    return f"{engine}, {settings.whisper_model}, beam {settings.beam_size}, {'VAD' if settings.vad else 'no VAD'}"
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, CALLQA_DATA_DIR=tmp, CALLQA_MODEL_CACHE_DIR=str(Path(tmp) / "models"))
@@ -45,7 +53,7 @@ def main() -> None:
     audio = float(re.search(r"([\d.]+) s of audio", result.stdout).group(1))
     calls = int(re.search(r"(\d+) processed", result.stdout).group(1))
     row = (
-        f"| {date.today()} | {machine()} | `callqa run samples/` (base, greedy, CPU) | {calls} | "
+        f"| {date.today()} | {machine()} | `callqa run samples/` ({job_settings()}) | {calls} | "
         f"{audio:.1f} | {wall:.1f} | {wall / audio:.2f} | {audio / wall:.1f}x |"
     )
     record(HEADING, row)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -90,13 +91,21 @@ def _invented(decoded: _Decoded) -> bool:
     )
 
 
-class _WhisperBase:
+class _WhisperBase(ABC):
     """What both engines share: VAD and packing, language choice, mapping back, filtering."""
 
     engine: Engine
 
     def __init__(self, options: TranscribeOptions):
         self.options = options
+        self._model = None
+
+    @property
+    def model(self):
+        """The engine's model, loaded on first use and kept: one load per process."""
+        if self._model is None:
+            self._model = self._load_model()
+        return self._model
 
     @property
     def device(self) -> str:
@@ -110,11 +119,14 @@ class _WhisperBase:
 
         return torch.cuda.is_available()
 
-    def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
-        raise NotImplementedError
+    @abstractmethod
+    def _load_model(self): ...
 
-    def _decode(self, samples: np.ndarray, language: str) -> list[_Decoded]:
-        raise NotImplementedError
+    @abstractmethod
+    def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]: ...
+
+    @abstractmethod
+    def _decode(self, samples: np.ndarray, language: str) -> list[_Decoded]: ...
 
     def detect_language(self, packed: list[PackedAudio]) -> tuple[str, float]:
         """The most probable configured language, heard on the track with the most speech
@@ -202,17 +214,10 @@ class WhisperTranscriber(_WhisperBase):
 
     engine = "openai-whisper"
 
-    def __init__(self, options: TranscribeOptions):
-        super().__init__(options)
-        self._model = None
+    def _load_model(self):
+        from pipeline.weights import load_whisper
 
-    @property
-    def model(self):
-        if self._model is None:
-            from pipeline.weights import load_whisper
-
-            self._model = load_whisper(self.options.model, self.options.model_cache_dir, self.device)
-        return self._model
+        return load_whisper(self.options.model, self.options.model_cache_dir, self.device)
 
     def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         import whisper
@@ -260,25 +265,18 @@ class FasterWhisperTranscriber(_WhisperBase):
 
         return ctranslate2.get_cuda_device_count() > 0
 
-    def __init__(self, options: TranscribeOptions):
-        super().__init__(options)
-        self._model = None
+    def _load_model(self):
+        from faster_whisper import WhisperModel
 
-    @property
-    def model(self):
-        if self._model is None:
-            from faster_whisper import WhisperModel
+        from pipeline.weights import provide_ct2_dir
 
-            from pipeline.weights import provide_ct2_dir
-
-            if self.options.model.endswith(".pt"):
-                raise CallQAError("faster-whisper reads model names (base, small, tiny.en); use engine openai-whisper for a .pt file")
-            compute_type = self.options.compute_type
-            if compute_type == "auto":
-                compute_type = "float16" if self.device == "cuda" else "int8"
-            folder = provide_ct2_dir(self.options.model, self.options.model_cache_dir)
-            self._model = WhisperModel(str(folder), device=self.device, compute_type=compute_type, local_files_only=True)
-        return self._model
+        if self.options.model.endswith(".pt"):
+            raise CallQAError("faster-whisper reads model names (base, small, tiny.en); use engine openai-whisper for a .pt file")
+        compute_type = self.options.compute_type
+        if compute_type == "auto":
+            compute_type = "float16" if self.device == "cuda" else "int8"
+        folder = provide_ct2_dir(self.options.model, self.options.model_cache_dir)
+        return WhisperModel(str(folder), device=self.device, compute_type=compute_type, local_files_only=True)
 
     def _language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         if not self.model.model.is_multilingual:
