@@ -119,6 +119,13 @@ def installed_weights(name: str) -> InstalledWeights:
         found = _find_source_files(name, source)
         if found is not None:
             return found
+    incomplete = [s for s in WEIGHT_SOURCES[name] if all(_package_dir(m) is not None for m in s.modules)]
+    if incomplete:
+        raise ModelNotAvailableError(
+            f"{', '.join(incomplete[0].packages)} are installed but hold no complete Whisper '{name}' model "
+            "(no config.json next to the weights); use another model name, or a path to an official "
+            "openai-whisper .pt file with CALLQA_ENGINE=openai-whisper"
+        )
     raise ModelNotAvailableError(_missing_message(name))
 
 

@@ -54,3 +54,14 @@ def test_a_pt_file_path_is_used_as_it_is(model_cache_dir):
     converted = provide_checkpoint("base", model_cache_dir)
     direct = provide_checkpoint(str(converted.path), model_cache_dir)
     assert direct.path == converted.path and direct.alignment_heads is None
+
+
+def test_installed_but_incomplete_packages_are_named(monkeypatch, tmp_path):
+    package = tmp_path / "half_a_model_1"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "model.bin.part1").write_bytes(b"\0" * 16)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(weights.WEIGHT_SOURCES, "small", (WeightSource(("half-a-model-1",)),))
+    with pytest.raises(ModelNotAvailableError, match="installed but hold no complete Whisper 'small' model"):
+        provide_checkpoint("small", tmp_path)
