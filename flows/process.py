@@ -129,8 +129,7 @@ def _process_one(path: Path, settings: Settings, scorecard: LoadedScorecard, ses
         transcript = store.load_transcript(session=session, call_id=call_id)
     if transcript is None:
         try:
-            # With "auto" the left channel is a provisional manager; assign_roles decides after transcription.
-            audio = audio_task(path, AudioOptions(agent_channel="right" if settings.agent_channel == "right" else "left"))
+            audio = audio_task(path, AudioOptions(agent_channel=settings.agent_channel))
         except AudioDecodeError as e:
             reason = str(e).replace(str(path), path.name)
             _quarantine(settings, ingested, reason)

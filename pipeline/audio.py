@@ -49,8 +49,9 @@ from pydub.exceptions import CouldntDecodeError  # noqa: E402
 
 @dataclass(frozen=True)
 class AudioOptions:
-    # Which stereo channel carries the sales manager; the other one is the client.
-    agent_channel: Literal["left", "right"] = "left"
+    # Which stereo channel carries the sales manager; the other one is the client. With
+    # "auto" the left one is provisional: pipeline.roles decides after transcription.
+    agent_channel: Literal["auto", "left", "right"] = "auto"
 
 
 def _to_float32(segment: AudioSegment) -> np.ndarray:
@@ -84,7 +85,7 @@ def decode_call(path: Path, options: AudioOptions = AudioOptions()) -> CallAudio
     rate = segment.frame_rate
     if segment.channels == 2:
         left, right = segment.split_to_mono()
-        agent, client = (left, right) if options.agent_channel == "left" else (right, left)
+        agent, client = (right, left) if options.agent_channel == "right" else (left, right)
         tracks = (
             AudioTrack("agent", _resample(_to_float32(agent), rate)),
             AudioTrack("client", _resample(_to_float32(client), rate)),

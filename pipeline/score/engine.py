@@ -104,6 +104,10 @@ class _Hit:
     phrase: str | None  # the cue phrase that decided, or None when the whole segment did
 
 
+def _doubt(hit: _Hit, where: str) -> str:
+    return f"possibly {hit.detail}{where}; heard or judged with low confidence"
+
+
 class _Scorer:
     def __init__(self, transcript: Transcript, scorecard: LoadedScorecard):
         self.transcript = transcript
@@ -263,8 +267,7 @@ class _Scorer:
                 evidence = [self.evidence(h.index) for h in sure]
                 return self.result(item, "fail", f"{who} said: {sure[0].detail}{where}", 1.0, evidence)
             if doubtful:
-                reason = f"possibly {doubtful[0].detail}{where}; heard or judged with low confidence"
-                return self.result(item, "needs_review", reason, 0.5, [self.evidence(h.index) for h in doubtful])
+                return self.result(item, "needs_review", _doubt(doubtful[0], where), 0.5, [self.evidence(h.index) for h in doubtful])
             return self.result(item, "pass", f"{who} showed none of it{where}", self.confidence_of(candidates))
 
         if not sure and not doubtful:
@@ -277,8 +280,7 @@ class _Scorer:
             return self.result(item, "fail", f"{who} did part of it{where} but not: {names}", self.confidence_of(candidates), evidence)
         if sure:
             return self.result(item, "pass", f"{who}: {sure[0].detail}{where}", self.segments[sure[0].index].confidence or 1.0, [self.evidence(sure[0].index)])
-        reason = f"possibly {doubtful[0].detail}{where}; heard or judged with low confidence"
-        return self.result(item, "needs_review", reason, 0.5, [self.evidence(doubtful[0].index)])
+        return self.result(item, "needs_review", _doubt(doubtful[0], where), 0.5, [self.evidence(doubtful[0].index)])
 
     def _score_triggered(self, item: Item) -> ItemResult:
         """n/a when the trigger never occurs; otherwise every occurrence must get its answer."""
