@@ -78,6 +78,7 @@ class SegmentRow(Base):
     avg_logprob: Mapped[float | None] = mapped_column(Float)
     no_speech_prob: Mapped[float | None] = mapped_column(Float)
     words: Mapped[list | None] = mapped_column(JSON)
+    language: Mapped[str | None] = mapped_column(String(8))
 
     transcript: Mapped[TranscriptRow] = relationship(back_populates="segments")
 

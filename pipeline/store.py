@@ -100,6 +100,7 @@ def save_transcript(*, session: Session, call_id: str, transcript: Transcript) -
                 avg_logprob=segment.avg_logprob,
                 no_speech_prob=segment.no_speech_prob,
                 words=[word.model_dump() for word in segment.words] or None,
+                language=segment.language,
             )
             for position, segment in enumerate(transcript.segments)
         ],
@@ -141,6 +142,7 @@ def load_transcript(*, session: Session, call_id: str) -> Transcript | None:
                 avg_logprob=s.avg_logprob,
                 no_speech_prob=s.no_speech_prob,
                 words=tuple(Word(**w) for w in s.words or ()),
+                language=s.language,
             )
             for s in row.segments
         ),

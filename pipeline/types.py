@@ -39,6 +39,8 @@ class Segment(_Frozen):
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     words: tuple[Word, ...] = ()
+    # Set where it differs from the transcript's language (a call that switches language).
+    language: str | None = None
 
 
 class ChannelMap(_Frozen):
