@@ -115,7 +115,7 @@ def _process_one(path: Path, settings: Settings, scorecard: LoadedScorecard, ses
     ingested, archive_path = ingest_task(path, settings.archive_dir)
     call_id = ingested.call_id
     with sessions.begin() as session:
-        call = store.upsert_call(session=session, ingested=ingested, archive_path=archive_path)
+        call, _ = store.upsert_call(session=session, ingested=ingested, archive_path=archive_path)
         done = store.current_assessment_row(session=session, call_id=call_id)
         if done is not None and done.scorecard_hash == scorecard.content_hash:
             return CallOutcome(

@@ -1,14 +1,25 @@
-"""Engine and session factories; SQLite gets WAL and enforced foreign keys."""
+"""Engine and session factories, and the schema kept at the newest Alembic revision.
+
+SQLite gets WAL and enforced foreign keys. On PostgreSQL an advisory lock makes sure that
+of several workers starting at once only one migrates.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from models.tables import Base
+from pipeline.errors import CallQAError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK_KEY = 0x63616C6C7161  # "callqa"
 
 
 def make_engine(url: str) -> Engine:
@@ -29,8 +40,34 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """The database's Alembic revision and the newest one this code knows."""
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision(), head
+
+
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    """Bring the database to the newest revision; a no-op when it is there already."""
+    current, head = schema_revision(engine)
+    if current == head:
+        return
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        if current is None and inspect(connection).has_table("calls"):
+            raise CallQAError(
+                f"the database {engine.url.render_as_string(hide_password=True)} was made by a callqa "
+                "version without migrations; move it away and run again to start a new one"
+            )
+        command.upgrade(_alembic_config(connection), "head")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

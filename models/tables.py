@@ -1,10 +1,14 @@
-"""The stored shape of a call: call -> transcripts -> segments, call -> assessments -> item results."""
+"""The stored shape of a call: call -> transcripts -> segments, call -> assessments -> item results.
+
+A call belongs to a manager (from its CRM sidecar), who belongs to a team. Schema changes go
+through Alembic migrations in models/migrations/.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -16,10 +20,32 @@ class Base(DeclarativeBase):
     pass
 
 
+class TeamRow(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class ManagerRow(Base):
+    """A sales manager; created on first sight in a CRM sidecar, keyed by the CRM's id."""
+
+    __tablename__ = "managers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(256))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+    team: Mapped[TeamRow | None] = relationship()
+
+
 class CallRow(Base):
     """One recording, identified by the sha256 of its bytes so a re-run never duplicates it."""
 
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_queue", "status", "lease_expires_at"),)
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)  # first 16 hex digits of the sha256
     audio_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -33,15 +59,39 @@ class CallRow(Base):
     # ingested -> transcribed -> scored; or quarantined (bad input) / failed (our error).
     status: Mapped[str] = mapped_column(String(16), default="ingested")
     error: Mapped[str | None] = mapped_column(Text)
+    quarantine_path: Mapped[str | None] = mapped_column(Text)
+    # From the CRM sidecar, when there is one.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    direction: Mapped[str | None] = mapped_column(String(16))
+    # The client's number is kept only as a keyed hash (to group a client's calls) and masked.
+    client_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    client_phone_masked: Mapped[str | None] = mapped_column(String(32))
+    order_outcome: Mapped[str | None] = mapped_column(String(16))
+    order_amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(8))
+    scorecard_id: Mapped[str | None] = mapped_column(String(64))
+    # A worker's claim on the call; a claim whose lease has expired belongs to nobody.
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
+    manager: Mapped[ManagerRow | None] = relationship()
     transcripts: Mapped[list[TranscriptRow]] = relationship(back_populates="call", cascade="all, delete-orphan")
     assessments: Mapped[list[AssessmentRow]] = relationship(back_populates="call", cascade="all, delete-orphan")
 
 
+def _one_current_per_call(table: str) -> Index:
+    """At most one current row per call, enforced by the database itself."""
+    only_current = text("is_current")
+    return Index(f"uq_{table}_current", "call_id", unique=True, sqlite_where=only_current, postgresql_where=only_current)
+
+
 class TranscriptRow(Base):
     __tablename__ = "transcripts"
+    __table_args__ = (_one_current_per_call("transcripts"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
@@ -85,6 +135,7 @@ class SegmentRow(Base):
 
 class AssessmentRow(Base):
     __tablename__ = "assessments"
+    __table_args__ = (_one_current_per_call("assessments"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)

@@ -27,3 +27,7 @@ class ScorecardError(CallQAError):
 
 class CallNotFoundError(CallQAError):
     """No stored call matches the given id or path."""
+
+
+class SidecarError(CallQAError):
+    """A CRM sidecar (JSON or CSV) next to a recording cannot be used."""

@@ -8,6 +8,7 @@ prefixed ``CALLQA_``, an optional TOML config file (``CALLQA_CONFIG`` or the CLI
 from __future__ import annotations
 
 import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -54,6 +55,23 @@ class Settings(BaseSettings):
     # Folder of scorecard YAML files and the scorecard used when a call names none.
     scorecards_dir: Path = REPO_ROOT / "scorecards"
     default_scorecard: str = "inbound_inquiry"
+    # A call whose CRM sidecar gives its direction gets this scorecard, unless it names one.
+    direction_scorecards: dict[str, str] = {"inbound": "inbound_inquiry", "outbound": "outbound_followup"}
+    # The folder the nightly run scans; empty means data_dir/inbox.
+    inbox_dir: Path | None = None
+    # Time zone of the sales team: sidecar times without an offset, and the nightly schedule.
+    timezone: str = "Europe/Moscow"
+    schedule_cron: str = "0 2 * * *"
+    # A worker holds a call this long per stage; if it dies, another worker takes the call over.
+    claim_lease_s: float = Field(default=900, gt=0)
+    # A call whose worker died (or that failed) this many times is left as failed.
+    max_attempts: int = Field(default=3, ge=1)
+    # Recordings shorter than this are quarantined as too short to judge.
+    min_call_s: float = Field(default=2.0, ge=0)
+    # Keys the hashes of client phone numbers; empty means a random key kept in data_dir.
+    secret_key: str = ""
+    # For crash tests only: the worker kills itself at this point (see pipeline.worker).
+    failpoint: Literal["", "after_register", "before_transcript_commit", "before_assessment_commit"] = ""
 
     @classmethod
     def settings_customise_sources(
@@ -85,6 +103,32 @@ class Settings(BaseSettings):
     @property
     def archive_dir(self) -> Path:
         return self.data_dir / "archive"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+    @property
+    def resolved_inbox_dir(self) -> Path:
+        return self.inbox_dir or self.data_dir / "inbox"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one made once and kept beside the data (workers on
+        several machines must configure the same key)."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            draft = key_file.with_name(f"secret.key.{os.getpid()}")
+            with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(secrets.token_hex(32))
+            try:
+                os.link(draft, key_file)  # atomic: of workers starting together, one key wins
+            except FileExistsError:
+                pass
+            draft.unlink()
+        return key_file.read_text().strip()
 
 
 @lru_cache(maxsize=1)

@@ -1,16 +1,18 @@
-"""Store stage: the only code that reads and writes calls, transcripts and assessments."""
+"""Calls, their managers, their claims by workers, transcripts and assessments."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from models import AssessmentRow, CallRow, ItemResultRow, SegmentRow, TranscriptRow
+from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, SegmentRow, TeamRow, TranscriptRow
 from pipeline.errors import CallNotFoundError
 from pipeline.files import file_sha256
 from pipeline.ingest import IngestedCall
+from pipeline.sidecar import CallMetadata, mask_phone, phone_hash
 from pipeline.types import (
     Assessment,
     CallAudio,
@@ -23,6 +25,31 @@ from pipeline.types import (
     TranscriptRef,
     Word,
 )
+
+__all__ = [
+    "WORK_TO_DO",
+    "apply_metadata",
+    "calls_with_transcripts",
+    "claim_next_call",
+    "current_assessment_row",
+    "current_transcript_row",
+    "find_call",
+    "get_call",
+    "give_up_on_exhausted_calls",
+    "list_calls",
+    "load_assessment",
+    "load_transcript",
+    "manager_for",
+    "mark_call",
+    "quarantine_call",
+    "quarantined_calls",
+    "record_audio",
+    "release_claim",
+    "renew_claim",
+    "save_assessment",
+    "save_transcript",
+    "upsert_call",
+]
 
 
 def get_call(*, session: Session, call_id: str) -> CallRow | None:
@@ -47,9 +74,19 @@ def find_call(*, session: Session, reference: str) -> CallRow:
     return matches[0]
 
 
-def upsert_call(*, session: Session, ingested: IngestedCall, archive_path: Path | None) -> CallRow:
+# Calls a worker may take: new, half done, or failed with attempts left.
+WORK_TO_DO = ("ingested", "transcribed", "failed")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def upsert_call(*, session: Session, ingested: IngestedCall, archive_path: Path | None) -> tuple[CallRow, bool]:
+    """The call of these audio bytes, created on first sight; returns it and whether it is new."""
     call = session.get(CallRow, ingested.call_id)
-    if call is None:
+    is_new = call is None
+    if is_new:
         call = CallRow(
             id=ingested.call_id,
             audio_sha256=ingested.sha256,
@@ -57,10 +94,122 @@ def upsert_call(*, session: Session, ingested: IngestedCall, archive_path: Path 
             source_path=str(ingested.path),
             size_bytes=ingested.size_bytes,
             status="ingested",
+            attempts=0,
         )
         session.add(call)
     call.archive_path = str(archive_path) if archive_path else call.archive_path
-    return call
+    return call, is_new
+
+
+def manager_for(*, session: Session, external_id: str, name: str | None, team: str | None) -> ManagerRow:
+    """The manager with this CRM id, created (with their team) when first seen."""
+    manager = session.scalar(select(ManagerRow).where(ManagerRow.external_id == external_id))
+    if manager is None:
+        manager = ManagerRow(external_id=external_id, name=name or external_id)
+        session.add(manager)
+    elif name:
+        manager.name = name
+    if team:
+        team_row = session.scalar(select(TeamRow).where(TeamRow.name == team))
+        if team_row is None:
+            team_row = TeamRow(name=team)
+            session.add(team_row)
+        manager.team = team_row
+    session.flush()
+    return manager
+
+
+def apply_metadata(*, session: Session, call: CallRow, metadata: CallMetadata, phone_key: str, scorecard_id: str | None) -> None:
+    if metadata.manager_id:
+        call.manager_id = manager_for(
+            session=session, external_id=metadata.manager_id, name=metadata.manager_name, team=metadata.team
+        ).id
+    if metadata.client_phone:
+        call.client_phone_hash = phone_hash(metadata.client_phone, phone_key)
+        call.client_phone_masked = mask_phone(metadata.client_phone)
+    call.started_at = metadata.started_at or call.started_at
+    call.direction = metadata.direction or call.direction
+    call.order_outcome = metadata.order_outcome or call.order_outcome
+    call.order_amount = metadata.order_amount if metadata.order_amount is not None else call.order_amount
+    call.currency = metadata.currency or call.currency
+    call.scorecard_id = scorecard_id or call.scorecard_id
+
+
+def quarantine_call(*, session: Session, call_id: str, reason: str, quarantine_path: Path | None) -> None:
+    call = session.get(CallRow, call_id)
+    call.status = "quarantined"
+    call.error = reason
+    call.quarantine_path = str(quarantine_path) if quarantine_path else None
+    call.claimed_by = call.lease_expires_at = None
+
+
+def quarantined_calls(*, session: Session) -> list[CallRow]:
+    return list(session.scalars(select(CallRow).where(CallRow.status == "quarantined").order_by(CallRow.created_at, CallRow.id)))
+
+
+def _claim_is_free(now: datetime):
+    return or_(CallRow.claimed_by.is_(None), CallRow.lease_expires_at < now)
+
+
+def claim_next_call(
+    *, session: Session, worker: str, lease_s: float, max_attempts: int, only: list[str] | None = None
+) -> str | None:
+    """Claim the oldest call with work to do for this worker, or None when there is none.
+
+    On PostgreSQL, SKIP LOCKED lets concurrent workers pass over rows another is claiming;
+    the guarded UPDATE makes the claim exclusive on every database.
+    """
+    now = _utcnow()
+    while True:
+        query = (
+            select(CallRow.id)
+            .where(CallRow.status.in_(WORK_TO_DO), CallRow.attempts < max_attempts, _claim_is_free(now))
+            .order_by(CallRow.created_at, CallRow.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if only is not None:
+            query = query.where(CallRow.id.in_(only))
+        call_id = session.scalar(query)
+        if call_id is None:
+            return None
+        claimed = session.execute(
+            update(CallRow)
+            .where(CallRow.id == call_id, _claim_is_free(now))
+            .values(claimed_by=worker, lease_expires_at=now + timedelta(seconds=lease_s), attempts=CallRow.attempts + 1)
+        ).rowcount
+        if claimed == 1:
+            return call_id
+
+
+def renew_claim(*, session: Session, call_id: str, worker: str, lease_s: float) -> bool:
+    """Extend this worker's lease; False when the call is no longer this worker's."""
+    return session.execute(
+        update(CallRow)
+        .where(CallRow.id == call_id, CallRow.claimed_by == worker)
+        .values(lease_expires_at=_utcnow() + timedelta(seconds=lease_s))
+    ).rowcount == 1
+
+
+def release_claim(*, session: Session, call_id: str, worker: str) -> bool:
+    return session.execute(
+        update(CallRow)
+        .where(CallRow.id == call_id, CallRow.claimed_by == worker)
+        .values(claimed_by=None, lease_expires_at=None)
+    ).rowcount == 1
+
+
+def give_up_on_exhausted_calls(*, session: Session, max_attempts: int) -> int:
+    """Mark calls that used up their attempts (their workers died each time) as failed."""
+    return session.execute(
+        update(CallRow)
+        .where(
+            CallRow.status.in_(("ingested", "transcribed")),
+            CallRow.attempts >= max_attempts,
+            _claim_is_free(_utcnow()),
+        )
+        .values(status="failed", error=f"gave up after {max_attempts} attempts: the worker stopped each time")
+    ).rowcount
 
 
 def record_audio(*, session: Session, call_id: str, audio: CallAudio) -> None:

@@ -1,0 +1,6 @@
+"""Store stage: the only code that reads and writes the database, for the pipeline and the web app."""
+
+from pipeline.store.calls import *  # noqa: F403
+from pipeline.store.calls import __all__ as _calls_all
+
+__all__ = [*_calls_all]
