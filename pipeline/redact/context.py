@@ -11,7 +11,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-Cue = Literal["card", "cvv", "code", "phone", "passport", "inn", "snils", "birth", "email", "reference", "money"]
+Cue = Literal[
+    "card", "cvv", "code", "phone", "passport", "inn", "snils", "birth", "birthday", "email", "reference", "money"
+]
+
+_BIRTHDAY = re.compile(r"\bд(?:ень|ня|ню|нем)\s+рождени\w*|birthday|днюх")
 
 _CUES: dict[Cue, re.Pattern[str]] = {
     "card": re.compile(r"\bкарт|\bcard\b|\bcards\b|\bvisa\b|\bвиза\b|мастеркард|mastercard|\bмаэстро|\bmaestro|\bamex\b"),
@@ -28,7 +32,9 @@ _CUES: dict[Cue, re.Pattern[str]] = {
     "passport": re.compile(r"паспорт|passport|\bсерия\b|\bсерии\b|\bсерию\b"),
     "inn": re.compile(r"\bинн\b|налогоплательщик|\binn\b|\btin\b|taxpayer|tax id|tax number"),
     "snils": re.compile(r"снилс|страхов\w* номер|страхов\w* свидетельств|пенсионн|\bsnils\b|insurance number"),
-    "birth": re.compile(r"рожден|родил|\bborn\b|birth|\bdob\b|\bд\.р\b"),
+    # "birth" is said of a date of birth; "birthday" also of a gift or a discount.
+    "birth": re.compile(r"рожден|родил|\bborn\b|birth(?!day)|\bdob\b|\bд\.р\b"),
+    "birthday": _BIRTHDAY,
     "email": re.compile(r"почт|e-?mail|имейл|емейл|\bмейл|электронк|электронн"),
     # Numbers people say in a shop that are nobody's personal data.
     "reference": re.compile(
@@ -46,7 +52,10 @@ _CUES: dict[Cue, re.Pattern[str]] = {
 def cues(text: str) -> frozenset[Cue]:
     """The cues that occur in a snippet of speech."""
     lowered = text.lower().replace("ё", "е")
-    return frozenset(name for name, pattern in _CUES.items() if pattern.search(lowered))
+    found = {name for name, pattern in _CUES.items() if pattern.search(lowered)}
+    if "birthday" in found and not _CUES["birth"].search(_BIRTHDAY.sub(" ", lowered)):
+        found.discard("birth")
+    return frozenset(found)
 
 
 def last_words(text: str, count: int) -> str:

@@ -9,6 +9,7 @@ this module only finds dates: "12.03.1985", "1985-03-12", "12 марта 1985 г
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from pipeline.redact.numbers import Item, NumberGroup, Token
 
@@ -28,6 +29,13 @@ _MONTH_WORDS = frozenset(
 )
 _YEAR_WORDS = frozenset({"года", "год", "году", "г", "year"})
 _FILLERS = frozenset({"the", "of", ","})
+
+
+@dataclass(frozen=True)
+class DateSpan:
+    start: int
+    end: int
+    has_year: bool
 
 
 def _is_month(item: Item) -> bool:
@@ -62,14 +70,14 @@ def _year_end(items: list[Item], k: int) -> int | None:
     return end
 
 
-def find_dates(text: str, items: list[Item]) -> list[tuple[int, int]]:
+def find_dates(text: str, items: list[Item]) -> list[DateSpan]:
     """Character spans of the dates in the text."""
     spans = []
     for m in _NUMERIC.finditer(text):
         day, month = (m["d"], m["m"]) if m["d"] else (m["id"], m["im"])
         # Either order of day and month: 12/03 and 03/12 are both dates.
         if 1 <= int(month) <= 31 and 1 <= int(day) <= 31 and min(int(day), int(month)) <= 12:
-            spans.append((m.start(), m.end()))
+            spans.append(DateSpan(m.start(), m.end(), has_year=True))
     for k, item in enumerate(items):
         if not _is_month(item):
             continue
@@ -88,5 +96,5 @@ def find_dates(text: str, items: list[Item]) -> list[tuple[int, int]]:
         if start is None:
             continue
         year_end = _year_end(items, year_at)
-        spans.append((start, year_end or end))
+        spans.append(DateSpan(start, year_end or end, has_year=year_end is not None))
     return spans

@@ -121,11 +121,23 @@ def _written_as_phone(text: str, groups: tuple[NumberGroup, ...]) -> bool:
     return "(" in span or (span.count("-") >= 2 and all(len(g.digits) <= 4 for g in groups))
 
 
+# How card numbers are printed: a written number grouped otherwise is something else.
+_CARD_LAYOUTS = frozenset({(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), (4, 4, 4, 4, 2), (4, 4, 4, 3)})
+
+
+def _card_layout(groups: tuple[NumberGroup, ...]) -> bool:
+    if len(groups) == 1 or any(g.spoken for g in groups):
+        return True  # one block, or said aloud in any grouping
+    lengths = tuple(len(g.digits) for g in groups)
+    # A card dictated across two segments arrives in halves of a 4-4-4-4 layout.
+    return lengths in _CARD_LAYOUTS or all(n == 4 for n in lengths)
+
+
 def _detect_run(run: NumberRun, context: _Context, types: frozenset[PiiType]) -> list[Hit]:
     groups = run.groups
     found: list[tuple[int, int, PiiType, float]] = []
+    near = context.near_before(run.start)
     for i in range(len(groups)):
-        near = context.near_before(groups[i].start)
         digits = ""
         for j in range(i, len(groups)):
             digits += groups[j].digits
@@ -135,9 +147,10 @@ def _detect_run(run: NumberRun, context: _Context, types: frozenset[PiiType]) ->
                 continue
             whole = i == 0 and j == len(groups) - 1
             said = context.around(groups[i].start, groups[j].end)
-            kind = _classify(
-                digits, groups[i].plus, whole, said, near, _written_as_phone(context.text, groups[i : j + 1])
-            )
+            window = groups[i : j + 1]
+            kind = _classify(digits, groups[i].plus, whole, said, near, _written_as_phone(context.text, window))
+            if kind is not None and kind[0] == "CARD" and not _card_layout(window):
+                continue
             if kind is not None and kind[0] in types:
                 found.append((i, j, kind[0], len(digits) + (0.5 if kind[1] else 0.0)))
     return [Hit(kind, groups[i].start, groups[j].end) for i, j, kind in _best_cover(found)]
@@ -170,9 +183,11 @@ def detect(text: str, options: RedactOptions | None = None, foreign: ForeignCont
     for run in find_number_runs(text, items):
         hits.extend(_detect_run(run, context, options.types))
     if "DOB" in options.types:
-        for start, end in find_dates(text, items):
-            if "birth" in context.around(start, end):
-                hits.append(Hit("DOB", start, end))
+        for date in find_dates(text, items):
+            said = context.around(date.start, date.end)
+            # A birthday without a year is a day to congratulate, not an identifier.
+            if "birth" in said or ("birthday" in said and date.has_year):
+                hits.append(Hit("DOB", date.start, date.end))
     if "EMAIL" in options.types:
         hits.extend(Hit("EMAIL", start, end) for start, end in find_emails(text, context.around))
     return _without_overlaps(hits)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from pipeline.redact.context import Cue
-from pipeline.redact.numbers import Token, tokenize
+from pipeline.redact.numbers import Token, is_number_word, tokenize
 
 _AT = frozenset({"@", "собака", "собачка", "собаку", "собачку", "at", "эт", "ат"})
 _DOT = frozenset({".", "точка", "dot"})
@@ -73,8 +73,16 @@ def _local_start(tokens: list[Token], k: int) -> int | None:
         if tokens[start - 2].key in _NOT_LOCAL:
             break
         start -= 2
-    # "ivan 85 at ...": a number said after the name belongs to the address.
-    if tokens[start].kind == "digits" and start >= 1 and tokens[start - 1].kind == "word":
-        if tokens[start - 1].key not in _NOT_LOCAL:
+    # "ivan 85 at ...", "jones eighty seven at ...": a number said after the name belongs to it.
+    if _numeric(tokens[start]):
+        while start >= 1 and _numeric(tokens[start - 1]):
             start -= 1
+        if start >= 1 and tokens[start - 1].kind == "word" and tokens[start - 1].key not in _NOT_LOCAL:
+            start -= 1
+            while start >= 2 and (tokens[start - 1].key in _DOT | _LINKS) and _label(tokens[start - 2]):
+                start -= 2
     return start
+
+
+def _numeric(token: Token) -> bool:
+    return token.kind == "digits" or (token.kind == "word" and is_number_word(token.key))

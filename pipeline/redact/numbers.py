@@ -144,6 +144,11 @@ _REPEAT = {"double": 2, "triple": 3}
 _MAYBE_ZERO = frozenset({"oh", "o"})
 
 
+def is_number_word(key: str) -> bool:
+    """Whether a lower-cased word is a cardinal number word ("пять", "eighty")."""
+    return key in _VALUES or key in _THOUSAND or key in _HUNDRED
+
+
 def tokenize(text: str) -> list[Token]:
     tokens = []
     for m in _TOKEN.finditer(text):
