@@ -98,3 +98,23 @@ def find_dates(text: str, items: list[Item]) -> list[DateSpan]:
         year_end = _year_end(items, year_at)
         spans.append(DateSpan(start, year_end or end, has_year=year_end is not None))
     return spans
+
+
+_BIRTH_YEAR_BEFORE = re.compile(r"(?:born in|year of birth(?: is)?|год рождения|родил\w*\s+в)\W*$", re.IGNORECASE)
+_BIRTH_YEAR_AFTER = re.compile(r"^\s*(?:года|г\.?)\s+рождения", re.IGNORECASE)
+
+
+def find_birth_years(text: str, items: list[Item]) -> list[DateSpan]:
+    """A year said as a year of birth: "1985 года рождения", "born in nineteen eighty-five"."""
+    spans = []
+    for k, item in enumerate(items):
+        if not isinstance(item, NumberGroup):
+            continue
+        end = _year_end(items, k)
+        if end is None or (k and isinstance(items[k - 1], NumberGroup) and items[k - 1].end > item.start - 2):
+            continue
+        if _BIRTH_YEAR_BEFORE.search(text[max(0, item.start - 30) : item.start]) or _BIRTH_YEAR_AFTER.match(
+            text[item.end : item.end + 30]
+        ):
+            spans.append(DateSpan(item.start, end, has_year=True))
+    return spans

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from pipeline.redact.checksums import inn_valid, luhn_valid, nanp_valid, snils_valid
 from pipeline.redact.context import Cue, cues, first_words, last_words
-from pipeline.redact.dates import find_dates
+from pipeline.redact.dates import find_birth_years, find_dates
 from pipeline.redact.email import find_emails
 from pipeline.redact.numbers import NumberGroup, NumberRun, find_number_runs, scan
 from pipeline.redact.types import Hit, PiiType, RedactOptions
@@ -126,8 +126,8 @@ _CARD_LAYOUTS = frozenset({(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 3), 
 
 
 def _card_layout(groups: tuple[NumberGroup, ...]) -> bool:
-    if len(groups) == 1 or any(g.spoken for g in groups):
-        return True  # one block, or said aloud in any grouping
+    if len(groups) == 1 or any(g.spoken for g in groups) or all(len(g.digits) <= 2 for g in groups):
+        return True  # one block, said aloud, or written digit by digit
     lengths = tuple(len(g.digits) for g in groups)
     # A card dictated across two segments arrives in halves of a 4-4-4-4 layout.
     return lengths in _CARD_LAYOUTS or all(n == 4 for n in lengths)
@@ -153,7 +153,12 @@ def _detect_run(run: NumberRun, context: _Context, types: frozenset[PiiType]) ->
                 continue
             if kind is not None and kind[0] in types:
                 found.append((i, j, kind[0], len(digits) + (0.5 if kind[1] else 0.0)))
-    return [Hit(kind, groups[i].start, groups[j].end) for i, j, kind in _best_cover(found)]
+    return [Hit(kind, _opening_bracket(context.text, groups[i].start), groups[j].end) for i, j, kind in _best_cover(found)]
+
+
+def _opening_bracket(text: str, start: int) -> int:
+    """Take in the "(" of "(212) 555-0147" so that no half of a bracket pair is left behind."""
+    return start - 1 if start and text[start - 1] == "(" else start
 
 
 def _best_cover(found: list[tuple[int, int, PiiType, float]]) -> list[tuple[int, int, PiiType]]:
@@ -188,6 +193,7 @@ def detect(text: str, options: RedactOptions | None = None, foreign: ForeignCont
             # A birthday without a year is a day to congratulate, not an identifier.
             if "birth" in said or ("birthday" in said and date.has_year):
                 hits.append(Hit("DOB", date.start, date.end))
+        hits.extend(Hit("DOB", year.start, year.end) for year in find_birth_years(text, items))
     if "EMAIL" in options.types:
         hits.extend(Hit("EMAIL", start, end) for start, end in find_emails(text, context.around))
     return _without_overlaps(hits)

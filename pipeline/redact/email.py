@@ -10,7 +10,7 @@ from pipeline.redact.numbers import Token, is_number_word, tokenize
 
 _AT = frozenset({"@", "собака", "собачка", "собаку", "собачку", "at", "эт", "ат"})
 _DOT = frozenset({".", "точка", "dot"})
-_LINKS = frozenset({"_", "-", "дефис", "тире", "dash", "hyphen", "underscore", "подчеркивание", "подчёркивание"})
+_LINKS = frozenset({"_", "-", "+", "дефис", "тире", "dash", "hyphen", "underscore", "подчеркивание", "подчёркивание"})
 _TLDS = frozenset({
     "ru", "com", "net", "org", "info", "biz", "io", "me", "su", "by", "kz", "ua", "uk", "de", "fr", "eu",
     "us", "ca", "co", "edu", "gov", "рф", "ру", "ком", "нет", "орг", "инфо",

@@ -24,8 +24,11 @@ _TOKEN = re.compile(
 # What may stand between two groups of one run: a digit string is often written 123-45-67,
 # (916) 123 45 67, or dictated slowly with commas and full stops.
 _RUN_JOINERS = frozenset("-–—.,()")
-# Words that may stand inside a dictated number: "серия 4506 номер 123456".
-_JOINER_WORDS = frozenset({"номер", "number"})
+# Words that may stand inside a dictated number: "серия 4506 номер 123456", and the
+# fillers of someone reading digits aloud ("three oh five, then eight six seven").
+_JOINER_WORDS = frozenset({
+    "номер", "number", "then", "um", "uh", "er", "erm", "потом", "дальше", "так", "ээ", "эээ", "эм", "мм",
+})
 _PLUS_WORDS = frozenset({"плюс", "plus"})
 
 
