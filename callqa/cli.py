@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 from pydantic import ValidationError
 
 from pipeline.errors import CallQAError, TranscriptFormatError
@@ -63,21 +64,42 @@ def _row(cells: list[str], widths: list[int]) -> str:
     return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
 
 
-@cli.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--scorecard", "scorecard_id", help="Scorecard id (default: the settings' default_scorecard).")
-@_fail_cleanly
-def run(paths: tuple[Path, ...], scorecard_id: str | None) -> None:
-    """Transcribe, score and store every call in PATHS (files or folders).
+class _ProgressBar(logging.Handler):
+    """A progress bar over the run's calls, fed by the workers' outcome log records."""
 
-    Calls already scored with the same scorecard are skipped, so running again is safe.
-    The exit code is 1 when any call failed; quarantined (unreadable) files do not count.
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    Example: callqa run samples/
-    """
-    from flows import process_calls
+        self.progress = Progress(
+            TextColumn("scoring calls"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+            TextColumn("{task.description}"), console=Console(stderr=True), transient=True,
+        )
+        self.task = self.progress.add_task("", total=None)
 
-    summary = process_calls([str(p) for p in paths], scorecard_id=scorecard_id)
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "queued"):
+            self.progress.update(self.task, total=record.queued)
+        elif hasattr(record, "outcome"):
+            self.progress.update(self.task, advance=1, description=record.outcome.file)
+
+    def __enter__(self) -> _ProgressBar:
+        self.progress.start()
+        worker_log = logging.getLogger("pipeline.worker")
+        self._level = worker_log.level
+        worker_log.setLevel(logging.INFO)
+        worker_log.addHandler(self)
+        logging.getLogger("flows.process").addHandler(self)
+        logging.getLogger("flows.process").setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger("pipeline.worker").removeHandler(self)
+        logging.getLogger("flows.process").removeHandler(self)
+        self.progress.stop()
+
+
+def _print_summary(summary) -> None:
     widths = [24, 16, 4, 6, 5, 7, 11, 0]
     click.echo(_row(["file", "call", "lang", "length", "score", "verdict", "this run", "failed items / reason"], widths))
     for o in summary.outcomes:
@@ -97,13 +119,131 @@ def run(paths: tuple[Path, ...], scorecard_id: str | None) -> None:
     counts = {status: summary.count(status) for status in ("processed", "skipped", "quarantined", "failed")}
     click.echo(", ".join(f"{n} {status}" for status, n in counts.items()))
     if counts["processed"]:
-        rtf = summary.wall_s / summary.audio_s if summary.audio_s else 0.0
-        click.echo(f"{summary.audio_s:.1f} s of audio in {summary.wall_s:.1f} s (real-time factor {rtf:.2f})")
+        click.echo(
+            f"{summary.audio_s / 3600:.3f} h ({summary.audio_s:.1f} s) of audio in {summary.wall_s:.1f} s "
+            f"with {summary.workers} worker{'s' if summary.workers > 1 else ''} (real-time factor {summary.real_time_factor:.2f})"
+        )
     elif summary.outcomes and counts["skipped"] == len(summary.outcomes):
         click.echo("Nothing new to process: every call was already scored.")
     click.echo(f"Database: {summary.database}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes; each loads the Whisper model once.")
+@click.option("--scorecard", "scorecard_id", help="Scorecard for these calls (default: from the CRM sidecar's direction, else default_scorecard).")
+@_fail_cleanly
+def run(paths: tuple[Path, ...], workers: int, scorecard_id: str | None) -> None:
+    """Transcribe, score and store every call in PATHS (files or folders; default: the inbox).
+
+    Each recording is registered by the hash of its bytes (with its CRM sidecar, if any),
+    then every call with work left is processed, including calls an interrupted run left
+    behind. Running again is safe: finished work is never redone. Unusable files are
+    quarantined (see `callqa quarantine`). The exit code is 1 when any call failed for
+    another reason.
+
+    Example: callqa run samples/ --workers 2
+    """
+    from flows import process_inbox
+
+    if sys.stderr.isatty():
+        with _ProgressBar():
+            summary = process_inbox([str(p) for p in paths] or None, workers=workers, scorecard_id=scorecard_id)
+    else:
+        summary = process_inbox([str(p) for p in paths] or None, workers=workers, scorecard_id=scorecard_id)
+    _print_summary(summary)
     if not summary.ok:
         sys.exit(1)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--drain", is_flag=True, help="Stop when no call is left, instead of waiting for more.")
+@click.option("--poll", default=30.0, show_default=True, help="Seconds between looks at an empty queue.")
+@click.option("--jsonl", is_flag=True, help="Print each call's outcome as one JSON line.")
+@_fail_cleanly
+def worker(drain: bool, poll: float, jsonl: bool) -> None:
+    """Process queued calls from the shared database until stopped (or, with --drain, until none is left).
+
+    Run one per core, on as many machines as you like, against one PostgreSQL
+    (CALLQA_DATABASE_URL): each call is claimed by exactly one worker, and a call whose
+    worker died is taken over when its lease (claim_lease_s) expires.
+
+    Example: CALLQA_DATABASE_URL=postgresql+psycopg://callqa@db/callqa callqa worker
+    """
+    import time
+
+    from models import create_schema, make_engine, make_session_factory
+    from pipeline.worker import CallWorker, report_outcome
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    create_schema(engine)
+    call_worker = CallWorker(settings, make_session_factory(engine))
+    failed = False
+    while True:
+        while (call_id := call_worker.claim()) is not None:
+            outcome = call_worker.process(call_id)
+            failed |= outcome.status == "failed"
+            if jsonl:
+                click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False))
+            else:
+                report_outcome(outcome)
+        if drain:
+            break
+        time.sleep(poll)
+    sys.exit(1 if failed else 0)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@_fail_cleanly
+def quarantine(as_json: bool) -> None:
+    """List quarantined files: unusable audio or sidecars, each with its reason.
+
+    A fixed file (new bytes) dropped into the inbox again is picked up by the next run.
+
+    Example: callqa quarantine --json
+    """
+    from pipeline import store
+
+    with _sessions()() as session:
+        rows = [
+            {"call_id": r.id, "file": r.file_name, "source": r.source_path, "reason": r.error,
+             "quarantined_copy": r.quarantine_path, "since": r.updated_at.isoformat()}
+            for r in store.quarantined_calls(session=session)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("Nothing is quarantined.")
+    for r in rows:
+        click.echo(f"{r['call_id']}  {r['file']}: {r['reason']}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--cron", help="Cron expression (default: the settings' schedule_cron, 0 2 * * *).")
+@click.option("--timezone", "time_zone", help="Time zone of the schedule (default: the settings' timezone, Europe/Moscow).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes per run.")
+@click.option("--name", default="nightly", show_default=True, help="Deployment name.")
+@_fail_cleanly
+def schedule(cron: str | None, time_zone: str | None, workers: int, name: str) -> None:
+    """Serve the nightly run: process the inbox on a cron schedule until stopped.
+
+    Runs appear in the Prefect UI of the server in PREFECT_API_URL (see the README), and
+    can be started from there or with `prefect deployment run process-inbox/nightly`.
+
+    Example: callqa schedule --cron "0 2 * * *" --timezone Europe/Moscow
+    """
+    from flows import process_inbox
+    from prefect.schedules import Cron
+
+    settings = get_settings()
+    cron = cron or settings.schedule_cron
+    time_zone = time_zone or settings.timezone
+    click.echo(f"Serving process-inbox/{name}: '{cron}' in {time_zone}, inbox {settings.resolved_inbox_dir}")
+    process_inbox.serve(name=name, schedule=Cron(cron, timezone=time_zone), parameters={"workers": workers})
 
 
 @cli.command(context_settings=CONTEXT)

@@ -9,15 +9,14 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from flows.process import CallOutcome, RunSummary, process_calls  # noqa: E402
+from flows.process import process_call, process_inbox  # noqa: E402
 from flows.rescore import RescoreSummary, SwapSummary, rescore_calls, swap_call_speakers  # noqa: E402
 
 __all__ = [
-    "CallOutcome",
     "RescoreSummary",
-    "RunSummary",
     "SwapSummary",
-    "process_calls",
+    "process_call",
+    "process_inbox",
     "rescore_calls",
     "swap_call_speakers",
 ]

@@ -10,14 +10,32 @@ from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UtcDateTime(TypeDecorator):
+    """Stored in UTC and read back as aware UTC times on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UtcDateTime}
 
 
 class TeamRow(Base):
@@ -36,7 +54,7 @@ class ManagerRow(Base):
     external_id: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(256))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
 
     team: Mapped[TeamRow | None] = relationship()
 
@@ -62,7 +80,7 @@ class CallRow(Base):
     quarantine_path: Mapped[str | None] = mapped_column(Text)
     # From the CRM sidecar, when there is one.
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"), index=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
     direction: Mapped[str | None] = mapped_column(String(16))
     # The client's number is kept only as a keyed hash (to group a client's calls) and masked.
     client_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -73,10 +91,10 @@ class CallRow(Base):
     scorecard_id: Mapped[str | None] = mapped_column(String(64))
     # A worker's claim on the call; a claim whose lease has expired belongs to nobody.
     claimed_by: Mapped[str | None] = mapped_column(String(128))
-    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_expires_at: Mapped[datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
     manager: Mapped[ManagerRow | None] = relationship()
     transcripts: Mapped[list[TranscriptRow]] = relationship(back_populates="call", cascade="all, delete-orphan")
@@ -105,7 +123,7 @@ class TranscriptRow(Base):
     roles_confidence: Mapped[float | None] = mapped_column(Float)
     roles_note: Mapped[str | None] = mapped_column(Text)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
 
     call: Mapped[CallRow] = relationship(back_populates="transcripts")
     segments: Mapped[list[SegmentRow]] = relationship(
@@ -152,7 +170,7 @@ class AssessmentRow(Base):
     flags: Mapped[list] = mapped_column(JSON)
     # Re-scoring keeps the history; exactly one assessment per call is current.
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
 
     call: Mapped[CallRow] = relationship(back_populates="assessments")
     items: Mapped[list[ItemResultRow]] = relationship(

@@ -33,7 +33,7 @@ def settings_env(tmp_path, monkeypatch, model_cache_dir):
 @pytest.fixture(scope="session", params=["faster-whisper", "openai-whisper"])
 def whisper_transcriber(request, model_cache_dir):
     """The real Whisper base model, through each engine."""
-    from flows.process import get_transcriber
+    from pipeline.worker import get_transcriber
     from pipeline.transcribe import TranscribeOptions
 
     return get_transcriber(TranscribeOptions(engine=request.param, model="base", model_cache_dir=model_cache_dir))
@@ -62,3 +62,31 @@ def calls_folder(tmp_path):
         return folder
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throwaway PostgreSQL server per test session. Its absence fails the tests:
+    PostgreSQL support must never go untested silently."""
+    from tests.postgres import ThrowawayPostgres
+
+    server = ThrowawayPostgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh empty database on each supported backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'callqa.db'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+@pytest.fixture
+def queue_env(settings_env, database_url, monkeypatch):
+    """Settings for one test on one backend: fresh data folder and database."""
+    monkeypatch.setenv("CALLQA_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()

@@ -11,9 +11,11 @@ from pathlib import Path
 import yaml
 
 from pipeline.errors import CallQAError
+from pipeline.files import file_sha256
 from pipeline.types import CallAudio, Segment, Transcript
 
-TURNS_DIR = Path(__file__).resolve().parent.parent / "samples" / "turns"
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+TURNS_DIR = SAMPLES / "turns"
 
 
 def transcript_from_turns(turns_file: Path, seconds_per_word: float = 0.4) -> Transcript:
@@ -28,14 +30,21 @@ def transcript_from_turns(turns_file: Path, seconds_per_word: float = 0.4) -> Tr
 
 
 class FakeTranscriber:
+    """Knows a sample call by its bytes (the pipeline reads the archived copy, named by
+    hash); any other audio gets the `default` sample's turns, or an error without one."""
+
     engine = "fake"
 
-    def __init__(self) -> None:
+    def __init__(self, default: str | None = None) -> None:
         self.calls: list[str] = []
+        self.default = default
+        self._turns_by_hash = {file_sha256(wav): TURNS_DIR / f"{wav.stem}.yaml" for wav in SAMPLES.glob("*.wav")}
 
     def transcribe(self, audio: CallAudio) -> Transcript:
         self.calls.append(audio.source.name)
-        turns_file = TURNS_DIR / f"{audio.source.stem}.yaml"
-        if not turns_file.exists():
+        turns_file = self._turns_by_hash.get(file_sha256(audio.source))
+        if turns_file is None and self.default:
+            turns_file = TURNS_DIR / f"{self.default}.yaml"
+        if turns_file is None:
             raise CallQAError(f"the fake transcriber knows no turns for {audio.source.name}")
         return transcript_from_turns(turns_file).model_copy(update={"duration": round(audio.duration, 2)})

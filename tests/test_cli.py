@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from callqa.cli import cli
-from flows import process as process_module
+from pipeline import worker as worker_module
 from pipeline.score import STANDARD_ITEM_IDS
 from tests.fakes import FakeTranscriber
 
@@ -51,7 +51,7 @@ def test_unknown_scorecard_is_a_one_line_error(runner, settings_env):
 
 @pytest.mark.prefect
 def test_run_then_show_then_rerun(runner, settings_env, calls_folder, monkeypatch):
-    monkeypatch.setattr(process_module, "get_transcriber", lambda options: FakeTranscriber())
+    monkeypatch.setattr(worker_module, "get_transcriber", lambda options: FakeTranscriber())
     folder = calls_folder("ru_good_vacuum", "ru_poor_vacuum")
     first = runner.invoke(cli, ["run", str(folder)])
     assert first.exit_code == 0, first.output

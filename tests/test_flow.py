@@ -2,8 +2,8 @@
 
 import pytest
 
-from flows import process_calls
-from flows import process as process_module
+from flows import process_inbox
+from pipeline import worker as worker_module
 from models import CallRow, make_engine, make_session_factory
 from pipeline import store
 from tests.fakes import FakeTranscriber
@@ -22,7 +22,7 @@ def _calls(settings):
 
 @pytest.mark.whisper
 def test_real_whisper_flow_scores_a_poor_sample_call(settings_env, calls_folder):
-    summary = process_calls([str(calls_folder("ru_poor_vacuum"))])
+    summary = process_inbox([str(calls_folder("ru_poor_vacuum"))])
     (outcome,) = summary.outcomes
     assert outcome.status == "processed" and outcome.language == "ru"
     assert not outcome.passed
@@ -40,15 +40,15 @@ def test_real_whisper_flow_scores_a_poor_sample_call(settings_env, calls_folder)
 @pytest.fixture
 def fake_transcriber(monkeypatch):
     fake = FakeTranscriber()
-    monkeypatch.setattr(process_module, "get_transcriber", lambda options: fake)
+    monkeypatch.setattr(worker_module, "get_transcriber", lambda options: fake)
     return fake
 
 
 def test_rerun_processes_nothing_again(settings_env, calls_folder, fake_transcriber):
     folder = calls_folder("ru_good_vacuum", "en_poor_laptop")
-    first = process_calls([str(folder)])
+    first = process_inbox([str(folder)])
     assert [o.status for o in first.outcomes] == ["processed", "processed"]
-    second = process_calls([str(folder)])
+    second = process_inbox([str(folder)])
     assert [o.status for o in second.outcomes] == ["skipped", "skipped"]
     assert len(fake_transcriber.calls) == 2
     assert len(_calls(settings_env)) == 2
@@ -58,10 +58,11 @@ def test_bad_file_is_quarantined_and_the_batch_goes_on(settings_env, calls_folde
     folder = calls_folder("en_good_laptop")
     (folder / "broken.mp3").write_text("not audio at all", encoding="utf-8")
     (folder / "empty.wav").write_bytes(b"")
-    summary = process_calls([str(folder)])
+    summary = process_inbox([str(folder)])
     by_file = {o.file: o for o in summary.outcomes}
     assert by_file["en_good_laptop.wav"].status == "processed"
     assert by_file["broken.mp3"].status == "quarantined" and "not decodable" in by_file["broken.mp3"].reason
+    assert "broken.mp3" in by_file["broken.mp3"].reason and str(settings_env.data_dir) not in by_file["broken.mp3"].reason
     assert by_file["empty.wav"].status == "quarantined" and "empty" in by_file["empty.wav"].reason
     assert summary.ok
     quarantine = settings_env.data_dir / "quarantine"
@@ -71,17 +72,17 @@ def test_bad_file_is_quarantined_and_the_batch_goes_on(settings_env, calls_folde
 
 def test_a_transcribed_call_is_only_scored_on_rerun(settings_env, calls_folder, fake_transcriber, monkeypatch):
     folder = calls_folder("ru_poor_vacuum")
-    real_score = process_module.score
+    real_score = worker_module.score
 
     def crash(*args, **kwargs):
         raise RuntimeError("scoring crashed")
 
-    monkeypatch.setattr(process_module, "score", crash)
-    failed = process_calls([str(folder)])
+    monkeypatch.setattr(worker_module, "score", crash)
+    failed = process_inbox([str(folder)])
     assert failed.outcomes[0].status == "failed" and not failed.ok
     assert _calls(settings_env)["ru_poor_vacuum.wav"][0] == "transcribed"
-    monkeypatch.setattr(process_module, "score", real_score)
-    resumed = process_calls([str(folder)])
+    monkeypatch.setattr(worker_module, "score", real_score)
+    resumed = process_inbox([str(folder)])
     assert resumed.outcomes[0].status == "processed"
     assert len(fake_transcriber.calls) == 1
 
@@ -101,7 +102,7 @@ def test_rescore_after_a_scorecard_change_never_transcribes(settings_env, calls_
     from flows import rescore_calls
     from pipeline.settings import get_settings
 
-    process_calls([str(calls_folder("ru_good_vacuum", "en_poor_laptop"))])
+    process_inbox([str(calls_folder("ru_good_vacuum", "en_poor_laptop"))])
     cards = tmp_path / "scorecards"
     shutil.copytree(settings_env.scorecards_dir, cards)
     data = yaml.safe_load((cards / "inbound_inquiry.yaml").read_text(encoding="utf-8"))
@@ -110,7 +111,7 @@ def test_rescore_after_a_scorecard_change_never_transcribes(settings_env, calls_
     (cards / "inbound_inquiry.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("CALLQA_SCORECARDS_DIR", str(cards))
     get_settings.cache_clear()
-    monkeypatch.setattr(process_module, "get_transcriber", lambda options: RefusingTranscriber())
+    monkeypatch.setattr(worker_module, "get_transcriber", lambda options: RefusingTranscriber())
 
     summary = rescore_calls()
     assert summary.rescored == 2 and summary.unchanged == 0 and not summary.failed
@@ -127,7 +128,7 @@ def test_rescore_after_a_scorecard_change_never_transcribes(settings_env, calls_
 def test_swapping_speakers_is_recorded_and_rescored(settings_env, calls_folder, fake_transcriber):
     from flows import swap_call_speakers
 
-    (outcome,) = process_calls([str(calls_folder("en_good_laptop"))]).outcomes
+    (outcome,) = process_inbox([str(calls_folder("en_good_laptop"))]).outcomes
     summary = swap_call_speakers(outcome.call_id, "this PBX records the manager on the right")
     assert summary.agent_channel == "right" and summary.score_after < summary.score_before
     engine = make_engine(settings_env.resolved_database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, SegmentRow, TeamRow, TranscriptRow
@@ -31,6 +31,7 @@ __all__ = [
     "apply_metadata",
     "calls_with_transcripts",
     "claim_next_call",
+    "count_work_to_do",
     "current_assessment_row",
     "current_transcript_row",
     "find_call",
@@ -74,8 +75,8 @@ def find_call(*, session: Session, reference: str) -> CallRow:
     return matches[0]
 
 
-# Calls a worker may take: new, half done, or failed with attempts left.
-WORK_TO_DO = ("ingested", "transcribed", "failed")
+# Calls a worker may take: new or half done (a failed attempt keeps its stage and its error).
+WORK_TO_DO = ("ingested", "transcribed")
 
 
 def _utcnow() -> datetime:
@@ -152,7 +153,8 @@ def _claim_is_free(now: datetime):
 
 
 def claim_next_call(
-    *, session: Session, worker: str, lease_s: float, max_attempts: int, only: list[str] | None = None
+    *, session: Session, worker: str, lease_s: float, max_attempts: int,
+    only: list[str] | None = None, skip: set[str] = frozenset(),
 ) -> str | None:
     """Claim the oldest call with work to do for this worker, or None when there is none.
 
@@ -170,6 +172,8 @@ def claim_next_call(
         )
         if only is not None:
             query = query.where(CallRow.id.in_(only))
+        if skip:
+            query = query.where(CallRow.id.not_in(skip))
         call_id = session.scalar(query)
         if call_id is None:
             return None
@@ -180,6 +184,12 @@ def claim_next_call(
         ).rowcount
         if claimed == 1:
             return call_id
+
+
+def count_work_to_do(*, session: Session, max_attempts: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(CallRow).where(CallRow.status.in_(WORK_TO_DO), CallRow.attempts < max_attempts)
+    )
 
 
 def renew_claim(*, session: Session, call_id: str, worker: str, lease_s: float) -> bool:
@@ -200,16 +210,16 @@ def release_claim(*, session: Session, call_id: str, worker: str) -> bool:
 
 
 def give_up_on_exhausted_calls(*, session: Session, max_attempts: int) -> int:
-    """Mark calls that used up their attempts (their workers died each time) as failed."""
-    return session.execute(
-        update(CallRow)
-        .where(
-            CallRow.status.in_(("ingested", "transcribed")),
-            CallRow.attempts >= max_attempts,
-            _claim_is_free(_utcnow()),
+    """Mark calls that used up their attempts as failed, with the last error if there was one."""
+    exhausted = session.scalars(
+        select(CallRow).where(
+            CallRow.status.in_(WORK_TO_DO), CallRow.attempts >= max_attempts, _claim_is_free(_utcnow())
         )
-        .values(status="failed", error=f"gave up after {max_attempts} attempts: the worker stopped each time")
-    ).rowcount
+    ).all()
+    for call in exhausted:
+        call.status = "failed"
+        call.error = f"gave up after {max_attempts} attempts: {call.error or 'the worker stopped each time'}"
+    return len(exhausted)
 
 
 def record_audio(*, session: Session, call_id: str, audio: CallAudio) -> None:

@@ -21,7 +21,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipeline.audio import AudioSegment  # noqa: E402  (pydub with the bundled ffmpeg)
 
-HERE = Path(__file__).resolve().parent
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 RATE = 8000
 GAP_MS = 450  # silence between turns, like a natural reply
 
@@ -72,13 +72,13 @@ def make_call(spec_path: Path) -> Path:
     frames = max(int(left.frame_count()), int(right.frame_count()))
     left, right = (side.set_sample_width(2) + AudioSegment.silent(10, RATE) for side in (left, right))
     stereo = AudioSegment.from_mono_audiosegments(left.get_sample_slice(0, frames), right.get_sample_slice(0, frames))
-    out = HERE / f"{spec_path.stem}.wav"
+    out = SAMPLES / f"{spec_path.stem}.wav"
     stereo.export(out, format="wav", codec="pcm_mulaw", parameters=["-ar", str(RATE)])
     return out
 
 
 def main() -> None:
-    for spec_path in sorted((HERE / "turns").glob("*.yaml")):
+    for spec_path in sorted((SAMPLES / "turns").glob("*.yaml")):
         out = make_call(spec_path)
         print(f"{out.name}: {len(AudioSegment.from_file(out)) / 1000:.1f} s")
 
