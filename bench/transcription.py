@@ -4,7 +4,8 @@ For each configuration, a fresh process runs the whole pipeline on every sample 
 (decode, voice activity detection, both channels, score, store into a temporary SQLite)
 and Whisper alone on jfk.wav. It reports speed (call duration / wall time), WER per
 language against the known texts, the share of words attributed to the right speaker,
-and the process's peak memory. Run with `make bench-transcription`; it adds rows to
+and the process's peak memory. The mono row runs the same calls mixed down to one channel,
+so the two voices must be separated by speaker embeddings. Run with `make bench-transcription`; it adds rows to
 docs/benchmarks.md.
 """
 
@@ -36,11 +37,37 @@ CONFIGS = {
     "faster-whisper int8, full channels (baseline)": {"engine": "faster-whisper", "vad": False},
     "openai-whisper fp32, VAD + packing": {"engine": "openai-whisper", "vad": True},
     "openai-whisper fp32, full channels": {"engine": "openai-whisper", "vad": False},
+    "faster-whisper int8, VAD + packing, mono mixdowns (voices separated)": {"engine": "faster-whisper", "vad": True, "mono": True},
 }
 
 
 def words(text: str) -> list[str]:
     return re.findall(r"[a-zа-я0-9]+", text.lower().replace("ё", "е"))
+
+
+def mixdowns(folder: Path) -> list[Path]:
+    """The sample calls mixed down to one channel, as a mono PBX would record them."""
+    from pipeline.audio import AudioSegment
+
+    paths = []
+    for path in sorted((ROOT / "samples").glob("*.wav")):
+        paths.append(folder / path.name)
+        AudioSegment.from_file(path).set_channels(1).export(paths[-1], format="wav")
+    return paths
+
+
+def attribution(turns: list[dict[str, str]], segments: list[tuple[str, str]]) -> tuple[int, int]:
+    """(words attributed to the right speaker, words matched) between the turns a call was
+    made from and a transcript's (speaker, text) segments, aligned word by word."""
+    reference = [(speaker, w) for turn in turns for speaker, text in turn.items() for w in words(text)]
+    hypothesis = [(speaker, w) for speaker, text in segments for w in words(text)]
+    matcher = SequenceMatcher(None, [w for _, w in reference], [w for _, w in hypothesis], autojunk=False)
+    right = matched = 0
+    for block in matcher.get_matching_blocks():
+        for k in range(block.size):
+            right += reference[block.a + k][0] == hypothesis[block.b + k][0]
+            matched += 1
+    return right, matched
 
 
 def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
@@ -56,12 +83,13 @@ def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
     transcriber = make_transcriber(options)
     card = load_scorecard("inbound_inquiry", ROOT / "scorecards")
     with tempfile.TemporaryDirectory() as tmp:
+        paths = mixdowns(Path(tmp)) if config.get("mono") else sorted((ROOT / "samples").glob("*.wav"))
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         create_schema(engine)
         sessions = make_session_factory(engine)
-        transcriber.transcribe(decode_call(ROOT / "samples" / "en_poor_laptop.wav"))  # load the model first
+        transcriber.transcribe(decode_call(paths[-1]))  # load the models first
         calls, wall, audio_s = {}, 0.0, 0.0
-        for path in sorted((ROOT / "samples").glob("*.wav")):
+        for path in paths:
             started = time.perf_counter()
             audio = decode_call(path)
             transcript = transcriber.transcribe(audio)
@@ -84,18 +112,14 @@ def evaluate(result: dict) -> dict:
     attributed = [0, 0]
     for name, segments in result["calls"].items():
         spec = yaml.safe_load((ROOT / "samples" / "turns" / f"{name}.yaml").read_text(encoding="utf-8"))
-        reference = [(speaker, w) for turn in spec["turns"] for speaker, text in turn.items() for w in words(text)]
-        hypothesis = [(speaker, w) for speaker, text in segments for w in words(text)]
         for speaker in ("agent", "client"):
-            ref = [w for s, w in reference if s == speaker]
-            hyp = [w for s, w in hypothesis if s == speaker]
+            ref = [w for turn in spec["turns"] for w in words(turn.get(speaker, ""))]
+            hyp = [w for s, text in segments if s == speaker for w in words(text)]
             errors[spec["language"]][0] += Levenshtein.distance(ref, hyp)
             errors[spec["language"]][1] += len(ref)
-        matcher = SequenceMatcher(None, [w for _, w in reference], [w for _, w in hypothesis], autojunk=False)
-        for block in matcher.get_matching_blocks():
-            for k in range(block.size):
-                attributed[0] += reference[block.a + k][0] == hypothesis[block.b + k][0]
-                attributed[1] += 1
+        right, matched = attribution(spec["turns"], segments)
+        attributed[0] += right
+        attributed[1] += matched
     jfk_ref, jfk_hyp = words(JFK), words(result["jfk"])
     return {
         "speed": result["audio"] / result["wall"],
@@ -107,11 +131,14 @@ def evaluate(result: dict) -> dict:
     }
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Every configuration, or those whose label contains one of ``only``."""
     beam = int(os.environ.get("BENCH_BEAM", "5"))
     model = os.environ.get("BENCH_MODEL", "base")
     with tempfile.TemporaryDirectory() as cache:
         for label, config in CONFIGS.items():
+            if only and not any(part in label for part in only):
+                continue
             child = subprocess.run(
                 [sys.executable, "-m", "bench.transcription", "--child", json.dumps(config), str(beam), model, cache],
                 cwd=ROOT, capture_output=True, text=True, check=True,
@@ -130,4 +157,4 @@ if __name__ == "__main__":
         config, beam, model, cache = json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
         print(json.dumps(run_one(config, beam, model, cache), ensure_ascii=False))
     else:
-        main()
+        main(sys.argv[1:])

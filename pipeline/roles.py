@@ -1,8 +1,9 @@
-"""Which channel of a stereo call is the sales manager?
+"""Which side of a call is the sales manager?
 
 PBX exports differ: some record the manager on the left, some on the right, and a wrong
 map turns every verdict upside down. When the map is not configured, the manager is the
-side that introduces themselves and the company, greets first and asks the questions.
+side that introduces themselves and the company, greets first and asks the questions. The
+same evidence decides which of the two voices separated from a mono call is the manager.
 """
 
 from __future__ import annotations
@@ -75,6 +76,36 @@ def infer_roles(transcript: Transcript, agent_channel: str) -> Transcript:
 
 def swap_speakers(transcript: Transcript, channel_map: ChannelMap) -> Transcript:
     """Agent and client exchanged in every segment, with the new channel map."""
+    return transcript.model_copy(update={"segments": _flipped(transcript.segments), "channel_map": channel_map})
+
+
+def _flipped(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
     flip = {"agent": "client", "client": "agent", "unknown": "unknown"}
-    segments = tuple(s.model_copy(update={"speaker": flip[s.speaker]}) for s in transcript.segments)
-    return transcript.model_copy(update={"segments": segments, "channel_map": channel_map})
+    return tuple(s.model_copy(update={"speaker": flip[s.speaker]}) for s in segments)
+
+
+@dataclass(frozen=True)
+class VoiceRoles:
+    """Which of the two voices of a mono call is the manager, and how sure that is."""
+
+    # The provisional speaker (pipeline.diarize.VOICE_SPEAKERS) that turned out to be the manager.
+    agent_voice: str
+    confidence: float
+    note: str
+
+
+def resolve_voices(transcript: Transcript) -> tuple[Transcript, VoiceRoles]:
+    """The voices of a separated mono call named by what they say: unlike a stereo channel
+    map there is no configured side to prefer, so the voice with more evidence is the manager."""
+    agent = [s for s in transcript.segments if s.speaker == "agent"]
+    client = [s for s in transcript.segments if s.speaker == "client"]
+    if not agent and not client:
+        return transcript, VoiceRoles(agent_voice="agent", confidence=0.5, note="no speech")
+    first = min(transcript.segments, key=lambda s: s.start).speaker
+    as_agent = _agent_evidence(agent, first == "agent")
+    as_client = _agent_evidence(client, first == "client")
+    margin = as_agent.points - as_client.points
+    confidence = round(1 / (1 + math.exp(-abs(margin))), 3)
+    if margin >= 0:
+        return transcript, VoiceRoles("agent", confidence, f"manager's voice: {', '.join(as_agent.reasons) or 'no evidence either way'}")
+    return transcript.model_copy(update={"segments": _flipped(transcript.segments)}), VoiceRoles("client", confidence, f"manager's voice: {', '.join(as_client.reasons)}")

@@ -4,7 +4,8 @@ Two engines run the same Whisper weights from the registry packages: openai-whis
 reference implementation) and faster-whisper (CTranslate2, int8 on a CPU). Both hear only
 the speech that voice activity detection found, packed into full 30 s windows, and both
 drop text that Whisper's own signals mark as invented (no speech, low log-probability,
-repetitive).
+repetitive). A segment heard poorly is checked for another configured language (a call
+that switches language), and a mono call's two voices are separated (pipeline.diarize).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from pipeline.diarize import DiarizeOptions, separate_voices, split_by_voice
 from pipeline.errors import CallQAError
+from pipeline.roles import resolve_voices
 from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio, Segment, Transcript, Word
 from pipeline.vad import PackedAudio, VadOptions, combine, pack, speech_regions
 
@@ -30,6 +33,20 @@ _WINDOW = 30 * SAMPLE_RATE  # Whisper hears 30 s at a time
 _NO_SPEECH = 0.6
 _LOW_LOGPROB = -1.0
 _REPETITIVE = 2.4
+# A call whose language detection is less sure than this may switch language: every
+# stretch of it is checked (single-language sample calls are detected at 1.00).
+_CERTAIN = 0.97
+# Whisper told the wrong language translates into it or drops the speech, with low word
+# probabilities (measured here: 0.28 and 0.58 against 0.86 and 0.91 in the right one). In a
+# call of certain language, only stretches heard below this confidence, or not at all, are
+# checked for another configured language...
+_RECHECK_BELOW = 0.7
+# ...when at least this long (language detection needs a few words)...
+_RECHECK_MIN_S = 1.0
+# ...and decoded again when a language is this probable among the configured ones, keeping
+# the new text unless its words are clearly less sure than the old.
+_SWITCH_PROBABILITY = 0.7
+_SURER_BY = -0.1
 
 Engine = Literal["faster-whisper", "openai-whisper"]
 
@@ -61,6 +78,9 @@ class TranscribeOptions:
     # How many 30 s windows faster-whisper decodes together.
     batch_size: int = 8
     vad_options: VadOptions = field(default_factory=VadOptions)
+    # Separate the two voices of a mono call into agent and client.
+    diarize: bool = True
+    diarize_options: DiarizeOptions = field(default_factory=DiarizeOptions)
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,41 @@ def _loudest_window(samples: np.ndarray) -> np.ndarray:
     energy = np.convolve(np.square(samples[::160]), np.ones(_WINDOW // 160), mode="valid")
     start = int(np.argmax(energy)) * 160
     return samples[start : start + _WINDOW]
+
+
+def _confidence(segments: list[Segment]) -> float:
+    """Mean word probability over the segments' words (segment confidence where none)."""
+    values = [w.probability for s in segments for w in s.words if w.probability is not None]
+    values = values or [s.confidence for s in segments if s.confidence is not None]
+    return float(np.mean(values)) if values else 0.0
+
+
+def _stretches(packed: PackedAudio, heard: list[Segment]) -> list[tuple[float, float, list[Segment]]]:
+    """A track's speech regions cut into stretches: each segment heard there, and each gap
+    between them where nothing was heard; (start, end, segments) in track time."""
+    stretches = []
+    for start, _, length in packed.regions:
+        cursor, end = start, start + length
+        for segment in sorted((s for s in heard if start <= (s.start + s.end) / 2 <= end), key=lambda s: s.start):
+            if segment.start > cursor:
+                stretches.append((cursor, segment.start, []))
+            stretches.append((segment.start, segment.end, [segment]))
+            cursor = max(cursor, segment.end)
+        if end > cursor:
+            stretches.append((cursor, end, []))
+    return stretches
+
+
+def _main_language(detected: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
+    """The language most of the call's speech is in (detection heard only its loudest 30 s),
+    with the segments in any other language marked."""
+    seconds: dict[str, float] = {}
+    for s in segments:
+        seconds[s.language or detected] = seconds.get(s.language or detected, 0.0) + s.end - s.start
+    main = max(seconds, key=seconds.get, default=detected)
+    if main == detected:
+        return detected, segments
+    return main, [s.model_copy(update={"language": None if (s.language or detected) == main else s.language or detected}) for s in segments]
 
 
 def _invented(decoded: _Decoded) -> bool:
@@ -130,16 +185,47 @@ class _WhisperBase(ABC):
 
     def detect_language(self, packed: list[PackedAudio]) -> tuple[str, float]:
         """The most probable configured language, heard on the track with the most speech
-        (both parties of a call speak one language; each detection costs an encoder pass)."""
-        allowed = list(self.options.languages)
+        (most calls keep one language; each detection costs an encoder pass)."""
         talker = max(packed, key=lambda p: p.speech_seconds, default=None)
-        if len(allowed) == 1 or talker is None or talker.speech_seconds == 0:
-            return allowed[0], 1.0
-        probabilities = self._language_probabilities(_loudest_window(talker.samples))
-        scores = {code: probabilities.get(code, 0.0) for code in allowed}
+        if len(self.options.languages) == 1 or talker is None or talker.speech_seconds == 0:
+            return self.options.languages[0], 1.0
+        return self._configured_language(_loudest_window(talker.samples))
+
+    def _configured_language(self, samples: np.ndarray) -> tuple[str, float]:
+        probabilities = self._language_probabilities(samples)
+        scores = {code: probabilities.get(code, 0.0) for code in self.options.languages}
         norm = sum(scores.values()) or 1.0
         language = max(scores, key=scores.get)
         return language, scores[language] / norm
+
+    def _switch_languages(self, tracks: tuple[AudioTrack, ...], packs: list[PackedAudio], segments: list[Segment], language: str, certain: bool) -> list[Segment]:
+        """Stretches of speech checked for another configured language and decoded again in
+        it; those segments carry their language. In a call of certain language this costs
+        nothing where the call is heard well."""
+        if len(self.options.languages) < 2:
+            return segments
+        kept = []
+        for track, packed in zip(tracks, packs):
+            for start, end, heard in _stretches(packed, [s for s in segments if s.speaker == track.speaker]):
+                if end - start < _RECHECK_MIN_S or (certain and heard and _confidence(heard) >= _RECHECK_BELOW):
+                    kept += heard
+                else:
+                    kept += self._relanguage(track, start, end, heard, language) or heard
+        return kept
+
+    def _relanguage(self, track: AudioTrack, start: float, end: float, heard: list[Segment], language: str) -> list[Segment] | None:
+        """A stretch of the track decoded in the language detected on it, or None to keep what
+        was heard. A stretch where nothing was heard is decoded alone even in the call's
+        language: Whisper may have dropped it for sharing a window with another language."""
+        samples = track.samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        detected, probability = self._configured_language(samples)
+        if probability < _SWITCH_PROBABILITY or (heard and detected == language):
+            return None
+        again = self._transcribe_packed((track,), [PackedAudio(samples=samples, regions=((start, 0.0, end - start),))], detected)
+        if not again or _confidence(again) - _confidence(heard) < _SURER_BY:
+            return None
+        log.info("%.1f-%.1f s: %s (p=%.2f), decoded in %s before", start, end, detected, probability, language)
+        return [s.model_copy(update={"language": detected if detected != language else None}) for s in again]
 
     def _pack(self, track: AudioTrack) -> PackedAudio:
         if not self.options.vad:
@@ -194,19 +280,32 @@ class _WhisperBase(ABC):
             words=words,
         )
 
+    def _separate_voices(self, track: AudioTrack, packed: PackedAudio, segments: list[Segment]) -> list[Segment]:
+        regions = [(start, start + length) for start, _, length in packed.regions]
+        return split_by_voice(segments, separate_voices(track.samples, regions, self.options.diarize_options))
+
     def transcribe(self, audio: CallAudio) -> Transcript:
         packs = [self._pack(track) for track in audio.tracks]
         language, probability = self.detect_language(packs)
         log.info("%s: language %s (p=%.2f)", audio.source.name, language, probability)
         segments = self._transcribe_packed(audio.tracks, packs, language)
+        segments = self._switch_languages(audio.tracks, packs, segments, language, certain=probability >= _CERTAIN)
+        language, segments = _main_language(language, segments)
+        mono = len(audio.tracks) == 1
+        if mono and self.options.diarize and segments:
+            segments = self._separate_voices(audio.tracks[0], packs[0], segments)
         segments.sort(key=lambda s: (s.start, s.speaker))
-        return Transcript(
+        transcript = Transcript(
             language=language,
             duration=round(audio.duration, 2),
             engine=self.engine,
             model=self.options.model,
             segments=tuple(segments),
         )
+        if mono and self.options.diarize and segments:
+            transcript, roles = resolve_voices(transcript)
+            log.info("%s: mono, voices separated; %s (confidence %.2f)", audio.source.name, roles.note, roles.confidence)
+        return transcript
 
 
 class WhisperTranscriber(_WhisperBase):

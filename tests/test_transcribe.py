@@ -17,7 +17,8 @@ def test_jfk_is_transcribed_word_for_word(whisper_transcriber, jfk_path):
     transcript = whisper_transcriber.transcribe(decode_call(jfk_path))
     assert transcript.language == "en"
     assert "ask not what your country can do for you" in _text(transcript)
-    assert all(s.speaker == "unknown" for s in transcript.segments)
+    # A mono recording: its voices are separated, even where (as here) there is only one.
+    assert {s.speaker for s in transcript.segments} <= {"agent", "client"}
     words = [w for s in transcript.segments for w in s.words]
     assert words and all(0 <= w.probability <= 1 and w.start <= w.end for w in words)
 
@@ -70,3 +71,30 @@ def test_telephone_codecs_are_transcribed(whisper_transcriber, jfk_path, tmp_pat
         subprocess.run([AudioSegment.converter, "-y", "-loglevel", "error", "-i", str(jfk_path), *rate, "-acodec", codec, str(files[-1])], check=True)
     for path in files:
         assert "ask not what your country can do" in _text(whisper_transcriber.transcribe(decode_call(path))), path.name
+
+
+@pytest.fixture(scope="module")
+def default_transcriber(model_cache_dir):
+    from pipeline.transcribe import TranscribeOptions, make_transcriber
+
+    return make_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
+
+
+@pytest.mark.parametrize("fixture, call_language, turns", [
+    # Made from the sample calls (mu-law, 8 kHz): the manager's Russian greeting, then a
+    # client's English request...
+    ("switch_ru_en.wav", "ru", [("agent", "ru", "меня зовут андрей"), ("client", "en", "looking for a new laptop")]),
+    # ...and a manager's long English offer, then a client's Russian request.
+    ("switch_en_ru.wav", "en", [("agent", "en", "battery lasts"), ("client", "ru", "не знаю какой выбрать")]),
+])
+def test_a_call_that_switches_language_keeps_each_segments_language(default_transcriber, fixture, call_language, turns):
+    from tests.conftest import DATA
+
+    transcript = default_transcriber.transcribe(decode_call(DATA / fixture))
+    assert transcript.language == call_language
+    for speaker, language, words in turns:
+        heard = [s for s in transcript.segments if words in _text(transcript.model_copy(update={"segments": [s]}))]
+        assert heard, f"{words!r} not heard in {fixture}"
+        assert all((s.language or transcript.language) == language and s.speaker == speaker for s in heard), heard
+    # Only segments in another language than the call's carry their own.
+    assert {s.language for s in transcript.segments} == {None, turns[1][1]}

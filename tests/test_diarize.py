@@ -1,0 +1,95 @@
+"""Separating the two voices of a mono call: resemblyzer's real encoder on the sample calls
+mixed down to one channel, whose stereo originals say who spoke when."""
+
+import numpy as np
+import pytest
+import yaml
+
+from pipeline.audio import AudioSegment, decode_call
+from pipeline.diarize import VoiceMap, separate_voices, split_by_voice
+from pipeline.types import SAMPLE_RATE, Segment, Word
+from pipeline.vad import speech_regions
+
+CALLS = ["ru_good_vacuum", "ru_poor_vacuum", "en_good_laptop", "en_poor_laptop"]
+
+
+def _inside(t: float, regions: list[tuple[float, float]]) -> bool:
+    return any(start <= t <= end for start, end in regions)
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_voices_of_a_mono_mixdown_follow_the_speakers(sample_call, name):
+    agent, client = decode_call(sample_call(name)).tracks
+    mono = (agent.samples + client.samples) / 2
+    voices = separate_voices(mono, speech_regions(mono))
+
+    # Where exactly one channel speaks, the voice must be its speaker's; the manager
+    # speaks first in every sample call, so the manager is voice 0.
+    truth = speech_regions(agent.samples), speech_regions(client.samples)
+    judged = [
+        (voice == 0) == _inside(t, truth[0])
+        for t, voice in zip(voices.times, voices.voices)
+        if _inside(t, truth[0]) != _inside(t, truth[1])
+    ]
+    assert len(judged) > 40
+    assert np.mean(judged) >= 0.9
+
+
+def test_overlapping_speech_and_short_bursts_are_separated(sample_call):
+    agent, client = decode_call(sample_call("en_poor_laptop")).tracks
+    # The client talks over the manager: the client's track starts 2 s early.
+    overlapped = (agent.samples + np.roll(client.samples, -2 * SAMPLE_RATE)) / 2
+    voices = separate_voices(overlapped, speech_regions(overlapped))
+    assert set(voices.voices.tolist()) == {0, 1}
+    assert np.all(np.diff(voices.times) >= 0)
+
+    burst = agent.samples[: SAMPLE_RATE // 2]  # shorter than one 1.6 s embedding window
+    assert separate_voices(burst, [(0.0, 0.5)]).voices.tolist() == [0]
+    assert len(separate_voices(burst, []).voices) == 0
+
+
+def test_segments_are_cut_where_the_voice_changes():
+    voice_map = VoiceMap(times=np.array([0.5, 1.0, 1.5, 2.0, 2.5]), voices=np.array([0, 0, 1, 1, 0]))
+    words = (Word(start=0.2, end=0.6, text="Hello,", probability=0.9),
+             Word(start=0.7, end=1.1, text="Joe.", probability=0.7),
+             Word(start=1.4, end=1.7, text="Hi", probability=0.5),
+             Word(start=1.8, end=2.1, text="there.", probability=0.3))
+    segment = Segment(speaker="unknown", start=0.2, end=2.1, text="Hello, Joe. Hi there.", confidence=0.6, words=words, language="en")
+    silent = Segment(speaker="unknown", start=2.3, end=2.7, text="Mm.")
+
+    pieces = split_by_voice([segment, silent], voice_map)
+
+    assert [(p.speaker, p.text, p.start, p.end) for p in pieces] == [
+        ("agent", "Hello, Joe.", 0.2, 1.1), ("client", "Hi there.", 1.4, 2.1), ("agent", "Mm.", 2.3, 2.7)]
+    assert pieces[0].confidence == pytest.approx(0.8) and pieces[1].confidence == pytest.approx(0.4)
+    assert pieces[0].language == "en"
+
+
+def _mixdown(path, folder):
+    mono = folder / path.name
+    AudioSegment.from_file(path).set_channels(1).export(mono, format="wav")
+    return mono
+
+
+@pytest.fixture(scope="module")
+def default_transcriber(model_cache_dir):
+    from pipeline.transcribe import TranscribeOptions, make_transcriber
+
+    return make_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
+
+
+@pytest.mark.whisper
+@pytest.mark.parametrize("name", ["ru_poor_vacuum", "en_poor_laptop"])
+def test_mono_call_words_go_to_the_right_role(default_transcriber, sample_call, tmp_path, name):
+    """The real pipeline on a mono mixdown: Whisper, voices separated, manager found by what
+    each voice says (the benchmark measures all four calls)."""
+    from bench.transcription import attribution
+
+    audio = decode_call(_mixdown(sample_call(name), tmp_path))
+    assert audio.channels == 1
+    transcript = default_transcriber.transcribe(audio)
+
+    turns = yaml.safe_load((sample_call(name).parent / "turns" / f"{name}.yaml").read_text(encoding="utf-8"))["turns"]
+    right, matched = attribution(turns, [(s.speaker, s.text) for s in transcript.segments])
+    assert matched > 40
+    assert right / matched >= 0.85
