@@ -62,6 +62,8 @@ def create_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            # Another worker may have migrated while this one waited for the lock.
+            current = MigrationContext.configure(connection).get_current_revision()
         if current is None and inspect(connection).has_table("calls"):
             raise CallQAError(
                 f"the database {engine.url.render_as_string(hide_password=True)} was made by a callqa "
