@@ -1,0 +1,113 @@
+"""The nightly deployment against a real local Prefect server: `callqa schedule` creates it
+with its cron schedule, and a run triggered through Prefect scores the inbox end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from models import CallRow, make_engine, make_session_factory
+from tests.conftest import ROOT, SAMPLES
+
+pytestmark = [pytest.mark.prefect, pytest.mark.whisper]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+@pytest.fixture
+def prefect_server(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "DO_NOT_TRACK": "1", "PREFECT_UI_ENABLED": "false"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_for(f"{api}/health", 120)
+        yield {**env, "PREFECT_API_URL": api}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_schedule_serves_a_cron_deployment_and_a_triggered_run_scores_the_inbox(prefect_server, tmp_path, model_cache_dir):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES / "en_poor_laptop.wav", inbox / "en_poor_laptop.wav")
+    database = tmp_path / "callqa.db"
+    env = {**prefect_server, "CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_INBOX_DIR": str(inbox),
+           "CALLQA_DATABASE_URL": f"sqlite:///{database}", "CALLQA_MODEL_CACHE_DIR": str(model_cache_dir)}
+    env.pop("CALLQA_CONFIG", None)
+    serving = subprocess.Popen(
+        [sys.executable, "-m", "callqa", "schedule", "--cron", "30 2 * * *", "--timezone", "Europe/Moscow"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    os.environ["PREFECT_API_URL"] = prefect_server["PREFECT_API_URL"]
+    try:
+        deployment, flow_run = asyncio.run(_check_deployment_and_run(serving))
+    finally:
+        del os.environ["PREFECT_API_URL"]
+        serving.terminate()
+        serving.wait(timeout=30)
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "30 2 * * *" and schedule.schedule.timezone == "Europe/Moscow"
+    assert flow_run.state.is_completed(), flow_run.state
+    engine = make_engine(f"sqlite:///{database}")
+    with make_session_factory(engine)() as session:
+        (call,) = session.query(CallRow).all()
+        assert call.status == "scored" and call.assessments[0].language == "en"
+    engine.dispose()
+
+
+async def _check_deployment_and_run(serving: subprocess.Popen):
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    async with get_client() as client:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                deployment = await client.read_deployment_by_name("process-inbox/nightly")
+                break
+            except Exception:
+                if serving.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"callqa schedule did not create the deployment:\n{serving.stdout.read()}")
+                await asyncio.sleep(1)
+    flow_run = await run_deployment("process-inbox/nightly", timeout=300)
+    return deployment, flow_run
+
+
+def test_prefect_yaml_deploys_the_nightly_flow_to_a_work_pool():
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    (deployment,) = spec["deployments"]
+    module, function = deployment["entrypoint"].split(":")
+    assert (ROOT / module).is_file() and f"def {function}(" in Path(ROOT / module).read_text(encoding="utf-8")
+    assert deployment["work_pool"]["name"] and deployment["schedules"][0]["cron"] == "0 2 * * *"
+    assert deployment["schedules"][0]["timezone"] == "Europe/Moscow"
