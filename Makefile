@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu where that host is reachable.
 TORCH_INDEX ?=
 
-.PHONY: setup demo test bench bench-scoring bench-transcription bench-cues samples lock clean
+.PHONY: setup demo test bench bench-scoring bench-transcription bench-cues bench-inbox samples lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ demo: setup
 	$(VENV)/bin/callqa run samples/
 
 test: setup
+	scripts/system-deps.sh
 	$(PY) -m pytest
 
 # Times the main job on samples/ and appends the result to docs/benchmarks.md.
@@ -33,6 +34,10 @@ bench: setup
 # Assessments per second on one core, first scoring and rescoring; appends to docs/benchmarks.md.
 bench-scoring: setup
 	$(PY) -m bench.scoring
+
+# The nightly run with 1 and then 2 worker processes on the samples; appends to docs/benchmarks.md.
+bench-inbox: setup
+	$(PY) -m bench.inbox_throughput
 
 # Engines and modes side by side: speed, WER per language, speaker roles, peak memory.
 bench-transcription: setup

@@ -50,7 +50,7 @@ def main() -> None:
     print(result.stdout, result.stderr, sep="")
     if result.returncode != 0:
         sys.exit(result.returncode)
-    audio = float(re.search(r"([\d.]+) s of audio", result.stdout).group(1))
+    audio = float(re.search(r"\(([\d.]+) s\) of audio", result.stdout).group(1))
     calls = int(re.search(r"(\d+) processed", result.stdout).group(1))
     row = (
         f"| {date.today()} | {machine()} | `callqa run samples/` ({job_settings()}) | {calls} | "
