@@ -2,5 +2,7 @@
 
 from pipeline.store.calls import *  # noqa: F403
 from pipeline.store.calls import __all__ as _calls_all
+from pipeline.store.review import *  # noqa: F403
+from pipeline.store.review import __all__ as _review_all
 
-__all__ = [*_calls_all]
+__all__ = [*_calls_all, *_review_all]

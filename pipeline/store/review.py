@@ -1,0 +1,880 @@
+"""What the review app reads and writes: accounts, the lead's queue, a call with its verdicts,
+overrides, comments, disputes, KPIs and the agreement of reviewers with the automatic verdicts.
+
+A reviewer never edits the pipeline's rows: an override is a row of its own and the newest
+one per item is in force. `review_states` keeps each scored call's standing in the queue
+(flags, priority, the score after overrides); it is brought up to date from new assessments
+by `sync_review_states`, which every page that lists calls calls first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from sklearn.metrics import cohen_kappa_score
+from sqlalchemy import and_, case, delete, exists, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from models import (
+    ROLES,
+    AcknowledgementRow,
+    AssessmentRow,
+    CallRow,
+    CommentRow,
+    DisputeRow,
+    ItemOverrideRow,
+    ItemResultRow,
+    ManagerRow,
+    ReviewMarkRow,
+    ReviewStateRow,
+    SegmentRow,
+    TeamRow,
+    TranscriptRow,
+    UserRow,
+)
+from pipeline.errors import CallQAError
+from pipeline.store.calls import current_assessment_row, current_transcript_row, load_transcript
+
+__all__ = [
+    "FLAGS",
+    "HUMAN_LABELS",
+    "REVIEW_STATUSES",
+    "AgreementRow",
+    "CallDetail",
+    "EffectiveItem",
+    "KpiRow",
+    "ItemRate",
+    "QueueFilter",
+    "QueuePage",
+    "QueueRow",
+    "TrendPoint",
+    "acknowledge",
+    "add_comment",
+    "add_user",
+    "agreement",
+    "authenticate",
+    "call_detail",
+    "can_see_call",
+    "dispute_item",
+    "effective_result",
+    "get_user",
+    "hash_password",
+    "item_pass_rates",
+    "kpi_rows",
+    "labelled_transcripts",
+    "list_managers",
+    "list_teams",
+    "manager_calls",
+    "mark_reviewed",
+    "override_item",
+    "review_queue",
+    "score_trend",
+    "sync_review_states",
+    "verify_password",
+    "visible_call",
+    "write_labelled_transcripts",
+]
+
+# What a person may set an item to: the labels `callqa eval` reads.
+HUMAN_LABELS = ("pass", "fail", "na")
+
+# -- accounts ---------------------------------------------------------------------------
+
+# scrypt at n=2**14, r=8: about 16 MiB and tens of milliseconds per check.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, hashed: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = hashed.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def add_user(
+    *, session: Session, username: str, password: str, role: str, manager_external_id: str | None = None
+) -> UserRow:
+    """A new account; a manager's account must name their CRM manager id."""
+    if role not in ROLES:
+        raise CallQAError(f"unknown role '{role}'; valid roles are {', '.join(ROLES)}")
+    if not username or len(password) < 8:
+        raise CallQAError("give a username and a password of at least 8 characters")
+    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+        raise CallQAError(f"a user named '{username}' exists already")
+    manager_id = None
+    if role == "manager":
+        if not manager_external_id:
+            raise CallQAError("a manager's account needs --manager with their CRM manager id")
+        manager_id = session.scalar(select(ManagerRow.id).where(ManagerRow.external_id == manager_external_id))
+        if manager_id is None:
+            raise CallQAError(
+                f"no manager with CRM id '{manager_external_id}'; managers appear when their calls are processed"
+            )
+    user = UserRow(username=username, password_hash=hash_password(password), role=role, manager_id=manager_id, active=True)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> UserRow | None:
+    user = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
+    if user is None:
+        verify_password(password, hash_password("a dummy password"))  # same time for unknown names
+        return None
+    return user if verify_password(password, user.password_hash) else None
+
+
+def get_user(*, session: Session, user_id: int) -> UserRow | None:
+    user = session.get(UserRow, user_id)
+    return user if user is not None and user.active else None
+
+
+def can_see_call(user: UserRow, call: CallRow) -> bool:
+    if user.role in ("admin", "lead"):
+        return True
+    return user.manager_id is not None and call.manager_id == user.manager_id
+
+
+def visible_call(*, session: Session, user: UserRow, call_id: str) -> CallRow | None:
+    """The call, or None when it does not exist or this user may not see it (both read as 404)."""
+    call = session.get(CallRow, call_id)
+    return call if call is not None and can_see_call(user, call) else None
+
+
+def list_managers(*, session: Session) -> list[ManagerRow]:
+    return list(session.scalars(select(ManagerRow).order_by(ManagerRow.name)))
+
+
+def list_teams(*, session: Session) -> list[TeamRow]:
+    return list(session.scalars(select(TeamRow).order_by(TeamRow.name)))
+
+
+# -- queue state --------------------------------------------------------------------------
+
+# Assessments committed out of id order (concurrent workers) are caught by looking this far
+# back from the newest one already synced.
+_SYNC_LOOKBACK = 1000
+
+
+def _priority(*, open_disputes: int, critical_failed: bool, needs_review: bool, low_score: bool) -> int:
+    if open_disputes:
+        return 4
+    return 3 if critical_failed else 2 if needs_review else 1 if low_score else 0
+
+
+def _state_values(assessment_id: int, call_id: str, scorecard_id: str, score: float, passed: bool, flags: list, open_disputes: int) -> dict:
+    critical = any(flag.startswith("critical_failed:") for flag in flags)
+    needs_review = "needs_review" in flags
+    low_score = "low_score" in flags
+    return {
+        "call_id": call_id,
+        "assessment_id": assessment_id,
+        "scorecard_id": scorecard_id,
+        "critical_failed": critical,
+        "needs_review": needs_review,
+        "low_score": low_score,
+        "open_disputes": open_disputes,
+        "priority": _priority(open_disputes=open_disputes, critical_failed=critical, needs_review=needs_review, low_score=low_score),
+        "auto_score": score,
+        "effective_score": score,
+        "effective_passed": passed,
+        "reviewed": False,
+        "reviewed_at": None,
+        "acknowledged": False,
+    }
+
+
+def sync_review_states(*, session: Session, batch: int = 5000) -> int:
+    """Give every call whose current assessment is new a fresh queue state; returns how many.
+
+    A rescored call starts unreviewed again: the review was of the earlier verdicts. Its open
+    disputes stay open.
+    """
+    newest = session.scalar(select(func.max(ReviewStateRow.assessment_id)))
+    query = select(
+        AssessmentRow.id, AssessmentRow.call_id, AssessmentRow.scorecard_id, AssessmentRow.score, AssessmentRow.passed, AssessmentRow.flags
+    ).where(
+        AssessmentRow.is_current.is_(True),
+        ~exists().where(ReviewStateRow.assessment_id == AssessmentRow.id),
+    ).order_by(AssessmentRow.id)
+    if newest is not None:
+        query = query.where(AssessmentRow.id > newest - _SYNC_LOOKBACK)
+    done = 0
+    rows = session.execute(query).all()
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        call_ids = [row.call_id for row in chunk]
+        disputes = dict(
+            session.execute(
+                select(DisputeRow.call_id, func.count())
+                .where(DisputeRow.call_id.in_(call_ids), DisputeRow.status == "open")
+                .group_by(DisputeRow.call_id)
+            ).all()
+        )
+        session.execute(delete(ReviewStateRow).where(ReviewStateRow.call_id.in_(call_ids)))
+        session.execute(
+            insert(ReviewStateRow),
+            [_state_values(r.id, r.call_id, r.scorecard_id, r.score, r.passed, r.flags, disputes.get(r.call_id, 0)) for r in chunk],
+        )
+        done += len(chunk)
+    return done
+
+
+def _state(session: Session, call_id: str) -> ReviewStateRow:
+    """The call's queue state, made first if its current assessment is newer than the state."""
+    assessment = current_assessment_row(session=session, call_id=call_id)
+    if assessment is None:
+        raise CallQAError(f"call {call_id} has no assessment yet")
+    state = session.get(ReviewStateRow, call_id)
+    if state is None or state.assessment_id != assessment.id:
+        if state is not None:
+            session.delete(state)
+            session.flush()
+        open_disputes = session.scalar(
+            select(func.count()).where(DisputeRow.call_id == call_id, DisputeRow.status == "open")
+        )
+        state = ReviewStateRow(
+            **_state_values(
+                assessment.id, call_id, assessment.scorecard_id, assessment.score, assessment.passed, assessment.flags, open_disputes
+            )
+        )
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _reprioritise(state: ReviewStateRow) -> None:
+    state.priority = _priority(
+        open_disputes=state.open_disputes,
+        critical_failed=state.critical_failed,
+        needs_review=state.needs_review,
+        low_score=state.low_score,
+    )
+
+
+# -- the lead's queue -------------------------------------------------------------------
+
+FLAGS = ("disputed", "critical_failed", "needs_review", "low_score")
+REVIEW_STATUSES = ("unreviewed", "reviewed", "all")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    manager_id: int | None = None
+    team_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    scorecard_id: str | None = None
+    flag: str | None = None  # one of FLAGS
+    review: str = "unreviewed"  # one of REVIEW_STATUSES
+    offset: int = 0
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    call_id: str
+    started_at: datetime | None
+    manager: str | None
+    team: str | None
+    scorecard_id: str
+    flags: tuple[str, ...]
+    priority: int
+    auto_score: float
+    effective_score: float
+    passed: bool
+    reviewed: bool
+    open_disputes: int
+    duration_s: float | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    filters: QueueFilter
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def _date_range(query, column, date_from: date | None, date_to: date | None):
+    if date_from is not None:
+        query = query.where(column >= _day_start(date_from))
+    if date_to is not None:
+        query = query.where(column < _day_start(date_to + timedelta(days=1)))
+    return query
+
+
+def _flag_names(state: ReviewStateRow) -> tuple[str, ...]:
+    names = ("disputed",) if state.open_disputes else ()
+    return names + tuple(name for name in FLAGS[1:] if getattr(state, name))
+
+
+def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
+    """Flagged calls (and calls with open disputes), the most urgent and worst scored first."""
+    sync_review_states(session=session)
+    state = ReviewStateRow
+    query = (
+        select(state, CallRow.started_at, CallRow.duration_s, ManagerRow.name, TeamRow.name)
+        .join(CallRow, CallRow.id == state.call_id)
+        .outerjoin(ManagerRow, ManagerRow.id == CallRow.manager_id)
+        .outerjoin(TeamRow, TeamRow.id == ManagerRow.team_id)
+        .where(state.priority > 0)
+    )
+    if filters.review == "unreviewed":
+        query = query.where(state.reviewed.is_(False))
+    elif filters.review == "reviewed":
+        query = query.where(state.reviewed.is_(True))
+    if filters.manager_id is not None:
+        query = query.where(CallRow.manager_id == filters.manager_id)
+    if filters.team_id is not None:
+        query = query.where(ManagerRow.team_id == filters.team_id)
+    if filters.scorecard_id:
+        query = query.where(state.scorecard_id == filters.scorecard_id)
+    if filters.flag == "disputed":
+        query = query.where(state.open_disputes > 0)
+    elif filters.flag in FLAGS:
+        query = query.where(getattr(state, filters.flag).is_(True))
+    query = _date_range(query, CallRow.started_at, filters.date_from, filters.date_to)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = session.execute(
+        query.order_by(state.reviewed, state.priority.desc(), state.effective_score, state.call_id)
+        .offset(filters.offset)
+        .limit(filters.limit)
+    ).all()
+    rows = [
+        QueueRow(
+            call_id=s.call_id,
+            started_at=started_at,
+            manager=manager,
+            team=team,
+            scorecard_id=s.scorecard_id,
+            flags=_flag_names(s),
+            priority=s.priority,
+            auto_score=s.auto_score,
+            effective_score=s.effective_score,
+            passed=s.effective_passed,
+            reviewed=s.reviewed,
+            open_disputes=s.open_disputes,
+            duration_s=duration,
+        )
+        for s, started_at, duration, manager, team in page
+    ]
+    return QueuePage(rows=rows, total=total, filters=filters)
+
+
+# -- one call -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectiveItem:
+    """A scorecard item as it stands now: the automatic verdict and any reviewer's override."""
+
+    id: str
+    title: str
+    auto_status: str
+    status: str
+    reason: str
+    confidence: float
+    evidence: list[dict]
+    critical: bool
+    weight: float
+    feedback: str | None
+    example: str | None
+    overrides: list[ItemOverrideRow] = field(default_factory=list)
+    disputes: list[DisputeRow] = field(default_factory=list)
+
+    @property
+    def overridden(self) -> bool:
+        return self.status != self.auto_status or bool(self.overrides)
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    call: CallRow
+    manager: ManagerRow | None
+    team: TeamRow | None
+    language: str | None
+    segments: list[SegmentRow]
+    assessment: AssessmentRow | None
+    items: list[EffectiveItem]
+    state: ReviewStateRow | None
+    comments: list[CommentRow]
+    reviews: list[ReviewMarkRow]
+    acknowledged_by: list[str]
+
+
+def _effective_statuses(session: Session, assessment_id: int) -> dict[str, list[ItemOverrideRow]]:
+    overrides: dict[str, list[ItemOverrideRow]] = defaultdict(list)
+    for row in session.scalars(
+        select(ItemOverrideRow).where(ItemOverrideRow.assessment_id == assessment_id).order_by(ItemOverrideRow.created_at, ItemOverrideRow.id)
+    ):
+        overrides[row.item_id].append(row)
+    return overrides
+
+
+def effective_result(items: list[EffectiveItem], pass_threshold: float, has_speech: bool = True) -> tuple[float, bool]:
+    """Score and verdict of the items as they stand, combined as the score stage combines them."""
+    decided = [item for item in items if item.status in ("pass", "fail")]
+    total = sum(item.weight for item in decided)
+    value = sum(item.weight for item in decided if item.status == "pass") / total if total else 0.0
+    critical_failed = any(item.critical and item.status == "fail" for item in items)
+    return round(value, 4), has_speech and not critical_failed and value >= pass_threshold
+
+
+def call_detail(*, session: Session, call_id: str) -> CallDetail:
+    call = session.get(CallRow, call_id)
+    if call is None:
+        raise CallQAError(f"no call {call_id}")
+    transcript = current_transcript_row(session=session, call_id=call_id)
+    assessment = current_assessment_row(session=session, call_id=call_id)
+    items: list[EffectiveItem] = []
+    state = None
+    if assessment is not None:
+        state = _state(session, call_id)
+        overrides = _effective_statuses(session, assessment.id)
+        disputes: dict[str, list[DisputeRow]] = defaultdict(list)
+        for dispute in session.scalars(
+            select(DisputeRow).where(DisputeRow.assessment_id == assessment.id).order_by(DisputeRow.created_at, DisputeRow.id)
+        ):
+            disputes[dispute.item_id].append(dispute)
+        for row in assessment.items:
+            history = overrides.get(row.item_id, [])
+            items.append(
+                EffectiveItem(
+                    id=row.item_id,
+                    title=row.title,
+                    auto_status=row.status,
+                    status=history[-1].to_status if history else row.status,
+                    reason=row.reason,
+                    confidence=row.confidence,
+                    evidence=list(row.evidence),
+                    critical=row.critical,
+                    weight=row.weight,
+                    feedback=row.feedback,
+                    example=row.example,
+                    overrides=history,
+                    disputes=disputes.get(row.item_id, []),
+                )
+            )
+    acknowledged_by = []
+    if assessment is not None:
+        acknowledged_by = list(
+            session.scalars(
+                select(UserRow.username)
+                .join(AcknowledgementRow, AcknowledgementRow.user_id == UserRow.id)
+                .where(AcknowledgementRow.assessment_id == assessment.id)
+            )
+        )
+    return CallDetail(
+        call=call,
+        manager=call.manager,
+        team=call.manager.team if call.manager else None,
+        language=transcript.language if transcript else None,
+        segments=list(transcript.segments) if transcript else [],
+        assessment=assessment,
+        items=items,
+        state=state,
+        comments=list(
+            session.scalars(select(CommentRow).where(CommentRow.call_id == call_id).order_by(CommentRow.created_at, CommentRow.id))
+        ),
+        reviews=list(
+            session.scalars(select(ReviewMarkRow).where(ReviewMarkRow.call_id == call_id).order_by(ReviewMarkRow.created_at, ReviewMarkRow.id))
+        ),
+        acknowledged_by=acknowledged_by,
+    )
+
+
+def _current_item(session: Session, call_id: str, item_id: str) -> tuple[AssessmentRow, ItemResultRow]:
+    assessment = current_assessment_row(session=session, call_id=call_id)
+    item = next((i for i in assessment.items if i.item_id == item_id), None) if assessment else None
+    if item is None:
+        raise CallQAError(f"call {call_id} has no item '{item_id}'")
+    return assessment, item
+
+
+def override_item(
+    *, session: Session, call_id: str, item_id: str, to_status: str, comment: str, user: UserRow, pass_threshold: float
+) -> ReviewStateRow:
+    """Set an item's verdict by a reviewer, with the reason; the call's effective score follows."""
+    if user.role not in ("admin", "lead"):
+        raise CallQAError("only a quality lead or an admin may override a verdict")
+    if to_status not in HUMAN_LABELS:
+        raise CallQAError(f"a verdict must be one of {', '.join(HUMAN_LABELS)}")
+    if not comment.strip():
+        raise CallQAError("say why the verdict changes")
+    assessment, item = _current_item(session, call_id, item_id)
+    state = _state(session, call_id)
+    history = _effective_statuses(session, assessment.id).get(item_id)
+    from_status = history[-1].to_status if history else item.status
+    session.add(
+        ItemOverrideRow(
+            call_id=call_id,
+            assessment_id=assessment.id,
+            item_id=item_id,
+            from_status=from_status,
+            to_status=to_status,
+            comment=comment.strip(),
+            user_id=user.id,
+        )
+    )
+    session.flush()
+    detail = call_detail(session=session, call_id=call_id)
+    state.effective_score, state.effective_passed = effective_result(detail.items, pass_threshold, bool(detail.segments))
+    return state
+
+
+def add_comment(*, session: Session, call_id: str, user: UserRow, text: str, at_s: float | None = None) -> CommentRow:
+    if not text.strip():
+        raise CallQAError("a comment needs some text")
+    comment = CommentRow(call_id=call_id, user_id=user.id, text=text.strip(), at_s=at_s if at_s is None else max(0.0, at_s))
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def mark_reviewed(*, session: Session, call_id: str, user: UserRow) -> ReviewStateRow:
+    """Record the lead's review of the current verdicts; it answers the call's open disputes."""
+    if user.role not in ("admin", "lead"):
+        raise CallQAError("only a quality lead or an admin may mark a call reviewed")
+    state = _state(session, call_id)
+    now = datetime.now(timezone.utc)
+    session.add(ReviewMarkRow(call_id=call_id, assessment_id=state.assessment_id, user_id=user.id, created_at=now))
+    session.execute(
+        update(DisputeRow)
+        .where(DisputeRow.call_id == call_id, DisputeRow.status == "open")
+        .values(status="resolved", resolved_by_id=user.id, resolved_at=now)
+    )
+    state.reviewed, state.reviewed_at, state.open_disputes = True, now, 0
+    _reprioritise(state)
+    session.flush()
+    return state
+
+
+def dispute_item(*, session: Session, call_id: str, item_id: str, reason: str, user: UserRow) -> DisputeRow:
+    """A manager's objection to a verdict: the call goes back to the top of the lead's queue."""
+    if not reason.strip():
+        raise CallQAError("say why the verdict is wrong")
+    assessment, _ = _current_item(session, call_id, item_id)
+    state = _state(session, call_id)
+    dispute = DisputeRow(call_id=call_id, assessment_id=assessment.id, item_id=item_id, reason=reason.strip(), user_id=user.id, status="open")
+    session.add(dispute)
+    state.open_disputes += 1
+    state.reviewed = False
+    _reprioritise(state)
+    session.flush()
+    return dispute
+
+
+def acknowledge(*, session: Session, call_id: str, user: UserRow) -> None:
+    state = _state(session, call_id)
+    already = session.scalar(
+        select(AcknowledgementRow.id).where(AcknowledgementRow.assessment_id == state.assessment_id, AcknowledgementRow.user_id == user.id)
+    )
+    if already is None:
+        session.add(AcknowledgementRow(call_id=call_id, assessment_id=state.assessment_id, user_id=user.id))
+    state.acknowledged = True
+    session.flush()
+
+
+# -- a manager's own calls ----------------------------------------------------------------
+
+
+def manager_calls(*, session: Session, manager_id: int, limit: int = 50, offset: int = 0) -> list[QueueRow]:
+    """A manager's scored calls, newest first."""
+    sync_review_states(session=session)
+    rows = session.execute(
+        select(ReviewStateRow, CallRow.started_at, CallRow.duration_s)
+        .join(CallRow, CallRow.id == ReviewStateRow.call_id)
+        .where(CallRow.manager_id == manager_id)
+        .order_by(CallRow.started_at.desc(), CallRow.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [
+        QueueRow(
+            call_id=s.call_id,
+            started_at=started_at,
+            manager=None,
+            team=None,
+            scorecard_id=s.scorecard_id,
+            flags=_flag_names(s),
+            priority=s.priority,
+            auto_score=s.auto_score,
+            effective_score=s.effective_score,
+            passed=s.effective_passed,
+            reviewed=s.reviewed,
+            open_disputes=s.open_disputes,
+            duration_s=duration,
+        )
+        for s, started_at, duration in rows
+    ]
+
+
+# -- KPIs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiRow:
+    key: int | None  # manager or team id
+    name: str
+    team: str | None
+    calls: int
+    active_days: int
+    calls_per_day: float
+    average_score: float
+    pass_rate: float
+    talk_ratio: float | None
+    conversion: float | None  # won / calls with a CRM outcome
+    average_check: float | None  # mean order amount of won calls
+
+
+def _kpi_base(date_from: date | None, date_to: date | None):
+    """Scored calls in the date range joined with their current assessment."""
+    query = (
+        select()
+        .select_from(ReviewStateRow)
+        .join(CallRow, CallRow.id == ReviewStateRow.call_id)
+        .join(AssessmentRow, AssessmentRow.id == ReviewStateRow.assessment_id)
+        .outerjoin(ManagerRow, ManagerRow.id == CallRow.manager_id)
+        .outerjoin(TeamRow, TeamRow.id == ManagerRow.team_id)
+    )
+    return _date_range(query, CallRow.started_at, date_from, date_to)
+
+
+def kpi_rows(
+    *, session: Session, by: str, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
+) -> list[KpiRow]:
+    """Per manager (by="manager") or per team (by="team"): volume, quality and sales outcomes."""
+    sync_review_states(session=session)
+    won = CallRow.order_outcome == "won"
+    if by == "manager":
+        keys = (ManagerRow.id, ManagerRow.name, TeamRow.name)
+    elif by == "team":
+        keys = (TeamRow.id, TeamRow.name, TeamRow.name)
+    else:
+        raise ValueError(f"by must be manager or team, not {by}")
+    query = _kpi_base(date_from, date_to).add_columns(
+        *keys,
+        func.count(),
+        func.count(func.distinct(func.date(CallRow.started_at))),
+        func.avg(ReviewStateRow.effective_score),
+        func.avg(case((ReviewStateRow.effective_passed.is_(True), 1.0), else_=0.0)),
+        func.avg(AssessmentRow.metrics["agent_talk_ratio"].as_float()),
+        func.sum(case((won, 1), else_=0)),
+        func.count(CallRow.order_outcome),
+        func.avg(case((won, CallRow.order_amount))),
+    ).group_by(*keys).order_by(keys[1])
+    if team_id is not None:
+        query = query.where(ManagerRow.team_id == team_id)
+    if manager_id is not None:
+        query = query.where(CallRow.manager_id == manager_id)
+    rows = []
+    for key, name, team, calls, days, score, passed, talk, won_n, with_outcome, check in session.execute(query):
+        rows.append(
+            KpiRow(
+                key=key,
+                name=name or ("(no manager)" if by == "manager" else "(no team)"),
+                team=team if by == "manager" else None,
+                calls=calls,
+                active_days=days,
+                calls_per_day=round(calls / days, 2) if days else 0.0,
+                average_score=round(float(score or 0), 4),
+                pass_rate=round(float(passed or 0), 4),
+                talk_ratio=round(float(talk), 4) if talk is not None else None,
+                conversion=round(won_n / with_outcome, 4) if with_outcome else None,
+                average_check=round(float(check), 2) if check is not None else None,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ItemRate:
+    manager: str
+    item_id: str
+    decided: int
+    pass_rate: float
+
+
+def item_pass_rates(
+    *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
+) -> list[ItemRate]:
+    """Per manager and item, the share of decided (pass or fail) automatic verdicts that passed."""
+    decided = ItemResultRow.status.in_(("pass", "fail"))
+    query = (
+        _kpi_base(date_from, date_to)
+        .join(ItemResultRow, ItemResultRow.assessment_id == ReviewStateRow.assessment_id)
+        .add_columns(
+            ManagerRow.name,
+            ItemResultRow.item_id,
+            func.sum(case((decided, 1), else_=0)),
+            func.sum(case((ItemResultRow.status == "pass", 1), else_=0)),
+        )
+        .group_by(ManagerRow.name, ItemResultRow.item_id)
+        .order_by(ManagerRow.name, ItemResultRow.item_id)
+    )
+    if team_id is not None:
+        query = query.where(ManagerRow.team_id == team_id)
+    if manager_id is not None:
+        query = query.where(CallRow.manager_id == manager_id)
+    return [
+        ItemRate(manager=name or "(no manager)", item_id=item, decided=n, pass_rate=round(passed / n, 4) if n else 0.0)
+        for name, item, n, passed in session.execute(query)
+    ]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    series: str  # a team's or a manager's name
+    day: date
+    calls: int
+    average_score: float
+
+
+def score_trend(
+    *,
+    session: Session,
+    date_from: date | None,
+    date_to: date | None,
+    by: str = "team",
+    team_id: int | None = None,
+    manager_id: int | None = None,
+) -> list[TrendPoint]:
+    """Calls and average effective score per day, one series per team or manager."""
+    sync_review_states(session=session)
+    name = TeamRow.name if by == "team" else ManagerRow.name
+    day = func.date(CallRow.started_at)
+    query = (
+        _kpi_base(date_from, date_to)
+        .add_columns(name, day, func.count(), func.avg(ReviewStateRow.effective_score))
+        .where(CallRow.started_at.is_not(None))
+        .group_by(name, day)
+        .order_by(name, day)
+    )
+    if team_id is not None:
+        query = query.where(ManagerRow.team_id == team_id)
+    if manager_id is not None:
+        query = query.where(CallRow.manager_id == manager_id)
+    return [
+        TrendPoint(series=series or "(none)", day=d if isinstance(d, date) else date.fromisoformat(d), calls=n, average_score=round(float(s), 4))
+        for series, d, n, s in session.execute(query)
+    ]
+
+
+# -- agreement of reviewers with the automatic verdicts ---------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementRow:
+    item_id: str
+    reviewed: int  # items a reviewer gave a verdict on (pass, fail or na)
+    confirmed: int
+    overturned: int
+    unresolved: int  # left as needs_review
+    accuracy: float | None
+    kappa: float | None
+
+
+def _reviewed_verdicts(session: Session) -> list[tuple[str, str, str, str]]:
+    """(call id, item id, automatic verdict, final verdict) over calls marked reviewed."""
+    sync_review_states(session=session)
+    latest = (
+        select(ItemOverrideRow.assessment_id, ItemOverrideRow.item_id, func.max(ItemOverrideRow.id).label("id"))
+        .group_by(ItemOverrideRow.assessment_id, ItemOverrideRow.item_id)
+        .subquery()
+    )
+    final = aliased(ItemOverrideRow)
+    rows = session.execute(
+        select(ReviewStateRow.call_id, ItemResultRow.item_id, ItemResultRow.status, final.to_status)
+        .join(ItemResultRow, ItemResultRow.assessment_id == ReviewStateRow.assessment_id)
+        .outerjoin(latest, and_(latest.c.assessment_id == ItemResultRow.assessment_id, latest.c.item_id == ItemResultRow.item_id))
+        .outerjoin(final, final.id == latest.c.id)
+        .where(ReviewStateRow.reviewed.is_(True))
+        .order_by(ReviewStateRow.call_id, ItemResultRow.position)
+    ).all()
+    return [(call_id, item_id, auto, overridden or auto) for call_id, item_id, auto, overridden in rows]
+
+
+def agreement(*, session: Session) -> list[AgreementRow]:
+    """Per item, how often reviewers kept or changed the automatic verdict, over reviewed calls.
+
+    A reviewed call's item that nobody overrode counts as confirmed; accuracy and Cohen's kappa
+    compare the automatic verdicts with the reviewers' final ones.
+    """
+    by_item: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for _, item_id, auto, final in _reviewed_verdicts(session):
+        by_item[item_id].append((auto, final))
+    rows = []
+    for item_id, pairs in by_item.items():
+        labelled = [(auto, final) for auto, final in pairs if final in HUMAN_LABELS]
+        confirmed = sum(auto == final for auto, final in labelled)
+        kappa = None
+        if labelled:
+            truth = [final for _, final in labelled]
+            predicted = [auto for auto, _ in labelled]
+            kappa = 1.0 if truth == predicted else float(cohen_kappa_score(truth, predicted, labels=[*HUMAN_LABELS, "needs_review"]))
+        rows.append(
+            AgreementRow(
+                item_id=item_id,
+                reviewed=len(labelled),
+                confirmed=confirmed,
+                overturned=len(labelled) - confirmed,
+                unresolved=len(pairs) - len(labelled),
+                accuracy=round(confirmed / len(labelled), 4) if labelled else None,
+                kappa=round(kappa, 4) if kappa is not None else None,
+            )
+        )
+    return rows
+
+
+def labelled_transcripts(*, session: Session) -> list[dict]:
+    """Reviewed calls as labelled transcripts in the format `callqa eval` reads.
+
+    Labels are the reviewers' final verdicts; an item left as needs_review has no label.
+    """
+    labels: dict[str, dict[str, str]] = defaultdict(dict)
+    for call_id, item_id, _, final in _reviewed_verdicts(session):
+        if final in HUMAN_LABELS:
+            labels[call_id][item_id] = final
+    exported = []
+    for call_id, call_labels in labels.items():
+        transcript = load_transcript(session=session, call_id=call_id)
+        if transcript is None or not call_labels:
+            continue
+        data = json.loads(transcript.to_json())
+        data["call_id"] = call_id
+        data["scorecard"] = session.get(ReviewStateRow, call_id).scorecard_id
+        data["labels"] = call_labels
+        exported.append(data)
+    return exported
+
+
+def write_labelled_transcripts(*, session: Session, folder: Path) -> list[Path]:
+    """Write `labelled_transcripts` as one JSON file per call, for `callqa eval FOLDER`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for data in labelled_transcripts(session=session):
+        path = folder / f"{data['call_id']}.json"
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
