@@ -70,6 +70,9 @@ class CallRow(Base):
     file_name: Mapped[str] = mapped_column(String(512))
     source_path: Mapped[str] = mapped_column(Text)
     archive_path: Mapped[str | None] = mapped_column(Text)
+    # What reviewers hear: the archived audio with redacted spans under a tone (the
+    # original stays in the archive for admins).
+    review_audio_path: Mapped[str | None] = mapped_column(Text)
     size_bytes: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
     channels: Mapped[int | None] = mapped_column(Integer)
@@ -129,6 +132,7 @@ class TranscriptRow(Base):
     segments: Mapped[list[SegmentRow]] = relationship(
         back_populates="transcript", cascade="all, delete-orphan", order_by="SegmentRow.position"
     )
+    redactions: Mapped[list[RedactionRow]] = relationship(cascade="all, delete-orphan", order_by="RedactionRow.start_s")
 
 
 class SegmentRow(Base):
@@ -197,3 +201,16 @@ class ItemResultRow(Base):
     example: Mapped[str | None] = mapped_column(Text)
 
     assessment: Mapped[AssessmentRow] = relationship(back_populates="items")
+
+
+class RedactionRow(Base):
+    """Where personal data was taken out of a transcript (never what it was)."""
+
+    __tablename__ = "redactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transcript_id: Mapped[int] = mapped_column(ForeignKey("transcripts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    speaker: Mapped[str] = mapped_column(String(8))
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     min_call_s: float = Field(default=2.0, ge=0)
     # Keys the hashes of client phone numbers; empty means a random key kept in data_dir.
     secret_key: str = ""
+    # Take personal data (cards, phones, e-mails, passports, ...) out of transcripts before
+    # they are stored, and put a tone over it in the audio reviewers hear.
+    redact: bool = True
     # For crash tests only: the worker kills itself at this point (see pipeline.worker).
     failpoint: Literal["", "after_register", "before_transcript_commit", "before_assessment_commit"] = ""
 
@@ -103,6 +106,10 @@ class Settings(BaseSettings):
     @property
     def archive_dir(self) -> Path:
         return self.data_dir / "archive"
+
+    @property
+    def review_audio_dir(self) -> Path:
+        return self.data_dir / "review_audio"
 
     @property
     def quarantine_dir(self) -> Path:

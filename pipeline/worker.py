@@ -25,10 +25,11 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import store
-from pipeline.audio import AUDIO_EXTENSIONS, AudioOptions, decode_call
+from pipeline.audio import AUDIO_EXTENSIONS, AudioOptions, AudioSegment, decode_call
 from pipeline.errors import AudioDecodeError, CallQAError, SidecarError
 from pipeline.files import file_sha256
 from pipeline.ingest import IngestedCall, archive
+from pipeline.redact import Redaction, bleep, redact_transcript
 from pipeline.roles import assign_roles
 from pipeline.score import LoadedScorecard, load_scorecard, score
 from pipeline.score.learned import warm_classifiers
@@ -310,6 +311,17 @@ class CallWorker:
             return f"digital silence only ({audio.duration:.1f} s without any signal)"
         return audio
 
+    def _review_audio(self, call_id: str, source: Path, redactions: tuple[Redaction, ...]) -> Path:
+        """The audio reviewers may hear: the archived file itself when nothing was redacted."""
+        if not redactions:
+            return source
+        target = self.settings.review_audio_dir / f"{call_id}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        bleep(AudioSegment.from_file(source), [(r.start, r.end) for r in redactions]).export(partial, format="wav")
+        partial.replace(target)
+        return target
+
     def _run_stages(self, call_id: str) -> CallOutcome:
         with self.sessions() as session:
             call = store.get_call(session=session, call_id=call_id)
@@ -325,11 +337,18 @@ class CallWorker:
             transcript = transcript.model_copy(update={"call_id": call_id})
             if not transcript.segments:
                 return self._quarantine(call_id, source, file_name, f"no speech found in {audio.duration:.1f} s of audio")
+            redactions: tuple[Redaction, ...] = ()
+            if self.settings.redact:
+                redacted = redact_transcript(transcript)
+                transcript, redactions = redacted.transcript, redacted.redactions
+            review_audio = self._review_audio(call_id, source, redactions)
             failpoint(self.settings, "before_transcript_commit")
             with self.sessions.begin() as session:
                 self._still_mine(session, call_id)
                 store.record_audio(session=session, call_id=call_id, audio=audio)
-                store.save_transcript(session=session, call_id=call_id, transcript=transcript)
+                store.save_transcript(
+                    session=session, call_id=call_id, transcript=transcript, redactions=redactions, review_audio=review_audio
+                )
         assessment = score(transcript, card)
         failpoint(self.settings, "before_assessment_commit")
         with self.sessions.begin() as session:

@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pipeline.audio import AudioSegment  # noqa: E402  (pydub with the bundled ffmpeg)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+# Calls only the tests use (e.g. one with a dictated card number), beside their turns.
+TEST_CALLS = SAMPLES.parent / "tests" / "data" / "calls"
 RATE = 8000
 GAP_MS = 450  # silence between turns, like a natural reply
 
@@ -54,7 +56,7 @@ def speak(voice: str, text: str, workdir: Path, index: int, pitch: float) -> Aud
     return segment.set_frame_rate(RATE).set_sample_width(2)
 
 
-def make_call(spec_path: Path) -> Path:
+def make_call(spec_path: Path, out_dir: Path) -> Path:
     spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
     left = AudioSegment.silent(duration=300, frame_rate=RATE)
     right = AudioSegment.silent(duration=300, frame_rate=RATE)
@@ -72,14 +74,16 @@ def make_call(spec_path: Path) -> Path:
     frames = max(int(left.frame_count()), int(right.frame_count()))
     left, right = (side.set_sample_width(2) + AudioSegment.silent(10, RATE) for side in (left, right))
     stereo = AudioSegment.from_mono_audiosegments(left.get_sample_slice(0, frames), right.get_sample_slice(0, frames))
-    out = SAMPLES / f"{spec_path.stem}.wav"
+    out = out_dir / f"{spec_path.stem}.wav"
     stereo.export(out, format="wav", codec="pcm_mulaw", parameters=["-ar", str(RATE)])
     return out
 
 
 def main() -> None:
-    for spec_path in sorted((SAMPLES / "turns").glob("*.yaml")):
-        out = make_call(spec_path)
+    specs = [(spec, SAMPLES) for spec in sorted((SAMPLES / "turns").glob("*.yaml"))]
+    specs += [(spec, spec.parent) for spec in sorted(TEST_CALLS.glob("*.yaml"))]
+    for spec_path, out_dir in specs:
+        out = make_call(spec_path, out_dir)
         print(f"{out.name}: {len(AudioSegment.from_file(out)) / 1000:.1f} s")
 
 

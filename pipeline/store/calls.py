@@ -8,10 +8,11 @@ from pathlib import Path
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, SegmentRow, TeamRow, TranscriptRow
+from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, RedactionRow, SegmentRow, TeamRow, TranscriptRow
 from pipeline.errors import CallNotFoundError
 from pipeline.files import file_sha256
 from pipeline.ingest import IngestedCall
+from pipeline.redact import Redaction
 from pipeline.sidecar import CallMetadata, mask_phone, phone_hash
 from pipeline.types import (
     Assessment,
@@ -235,7 +236,11 @@ def mark_call(*, session: Session, call_id: str, status: str, error: str | None 
     call.error = error
 
 
-def save_transcript(*, session: Session, call_id: str, transcript: Transcript) -> TranscriptRow:
+def save_transcript(
+    *, session: Session, call_id: str, transcript: Transcript, redactions: tuple[Redaction, ...] = (),
+    review_audio: Path | None = None,
+) -> TranscriptRow:
+    """Store a (redacted) transcript as the call's current one, with where it was redacted."""
     session.execute(update(TranscriptRow).where(TranscriptRow.call_id == call_id).values(is_current=False))
     row = TranscriptRow(
         call_id=call_id,
@@ -264,9 +269,14 @@ def save_transcript(*, session: Session, call_id: str, transcript: Transcript) -
             for position, segment in enumerate(transcript.segments)
         ],
     )
+    row.redactions = [
+        RedactionRow(kind=r.type, speaker=r.speaker, start_s=r.start, end_s=r.end) for r in redactions
+    ]
     session.add(row)
     session.flush()
     mark_call(session=session, call_id=call_id, status="transcribed")
+    if review_audio is not None:
+        session.get(CallRow, call_id).review_audio_path = str(review_audio)
     return row
 
 
