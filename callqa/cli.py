@@ -457,5 +457,15 @@ def evaluate(folder: Path, scorecard_id: str | None, as_json: bool, disagreement
             click.echo(f"  {Path(d.path).name}  {d.item}: label {d.label}, verdict {d.predicted} ({d.reason})")
 
 
+def _add_web_commands() -> None:
+    from review.cli import serve, users
+
+    cli.add_command(serve)
+    cli.add_command(users)
+
+
+_add_web_commands()
+
+
 def main() -> None:
     cli(prog_name="callqa")
