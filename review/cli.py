@@ -49,7 +49,10 @@ def serve(host: str, port: int) -> None:
 
 @click.group(context_settings=CONTEXT)
 def users() -> None:
-    """Accounts of the review app: admin, lead (quality lead, head of sales) or manager."""
+    """Accounts of the review app: admin, lead (quality lead, head of sales) or manager.
+
+    Example: echo "$PASSWORD" | callqa users add olga --role manager --manager m-17 --password-stdin
+    """
 
 
 @users.command("add", context_settings=CONTEXT)
