@@ -1,7 +1,8 @@
 """Audio stage: decode a recording with pydub and split it into one 16 kHz track per speaker.
 
 A PBX records a call in stereo with one party per channel; which channel is the sales
-manager is a setting. A mono recording gives one track whose speaker is unknown.
+manager is a setting. A mono recording gives one track whose speaker is unknown; its two
+voices are separated after transcription (pipeline.diarize).
 """
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ _RECHECK_BELOW = 0.7
 # ...when at least this long (language detection needs a few words)...
 _RECHECK_MIN_S = 1.0
 # ...and decoded again when a language is this probable among the configured ones, keeping
-# the new text unless its words are clearly less sure than the old.
+# the new text unless its mean word probability is lower than the old by more than this.
 _SWITCH_PROBABILITY = 0.7
-_SURER_BY = -0.1
+_LESS_SURE_BY = 0.1
 
 Engine = Literal["faster-whisper", "openai-whisper"]
 
@@ -115,10 +115,13 @@ def _confidence(segments: list[Segment]) -> float:
 def _stretches(packed: PackedAudio, heard: list[Segment]) -> list[tuple[float, float, list[Segment]]]:
     """A track's speech regions cut into stretches: each segment heard there, and each gap
     between them where nothing was heard; (start, end, segments) in track time."""
+    by_region: dict[int, list[Segment]] = {}
+    for segment in heard:
+        by_region.setdefault(_region_at(packed, (segment.start + segment.end) / 2), []).append(segment)
     stretches = []
-    for start, _, length in packed.regions:
+    for index, (start, _, length) in enumerate(packed.regions):
         cursor, end = start, start + length
-        for segment in sorted((s for s in heard if start <= (s.start + s.end) / 2 <= end), key=lambda s: s.start):
+        for segment in sorted(by_region.get(index, []), key=lambda s: s.start):
             if segment.start > cursor:
                 stretches.append((cursor, segment.start, []))
             stretches.append((segment.start, segment.end, [segment]))
@@ -126,6 +129,12 @@ def _stretches(packed: PackedAudio, heard: list[Segment]) -> list[tuple[float, f
         if end > cursor:
             stretches.append((cursor, end, []))
     return stretches
+
+
+def _region_at(packed: PackedAudio, track_time: float) -> int:
+    """The index of the speech region nearest to a moment of its track."""
+    distances = [max(start - track_time, track_time - start - length, 0.0) for start, _, length in packed.regions]
+    return int(np.argmin(distances))
 
 
 def _main_language(detected: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
@@ -222,7 +231,7 @@ class _WhisperBase(ABC):
         if probability < _SWITCH_PROBABILITY or (heard and detected == language):
             return None
         again = self._transcribe_packed((track,), [PackedAudio(samples=samples, regions=((start, 0.0, end - start),))], detected)
-        if not again or _confidence(again) - _confidence(heard) < _SURER_BY:
+        if not again or _confidence(again) < _confidence(heard) - _LESS_SURE_BY:
             return None
         log.info("%.1f-%.1f s: %s (p=%.2f), decoded in %s before", start, end, detected, probability, language)
         return [s.model_copy(update={"language": detected if detected != language else None}) for s in again]
@@ -282,7 +291,7 @@ class _WhisperBase(ABC):
 
     def _separate_voices(self, track: AudioTrack, packed: PackedAudio, segments: list[Segment]) -> list[Segment]:
         regions = [(start, start + length) for start, _, length in packed.regions]
-        return split_by_voice(segments, separate_voices(track.samples, regions, self.options.diarize_options))
+        return split_by_voice(segments, separate_voices(track.samples, regions, self.options.model_cache_dir, self.options.diarize_options))
 
     def transcribe(self, audio: CallAudio) -> Transcript:
         packs = [self._pack(track) for track in audio.tracks]

@@ -1,18 +1,20 @@
-"""The real Whisper model on real speech."""
+"""The real Whisper model on real speech, and the language checks around it on a scripted engine."""
 
 import re
 
+import numpy as np
 import pytest
 
 from pipeline.audio import decode_call
-
-pytestmark = pytest.mark.whisper
+from pipeline.transcribe import TranscribeOptions, _Decoded, _WhisperBase
+from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio
 
 
 def _text(transcript) -> str:
     return re.sub(r"[^\w ]", "", " ".join(s.text for s in transcript.segments).lower())
 
 
+@pytest.mark.whisper
 def test_jfk_is_transcribed_word_for_word(whisper_transcriber, jfk_path):
     transcript = whisper_transcriber.transcribe(decode_call(jfk_path))
     assert transcript.language == "en"
@@ -23,6 +25,7 @@ def test_jfk_is_transcribed_word_for_word(whisper_transcriber, jfk_path):
     assert words and all(0 <= w.probability <= 1 and w.start <= w.end for w in words)
 
 
+@pytest.mark.whisper
 def test_russian_sample_call_keeps_speakers_on_their_channels(whisper_transcriber, sample_call):
     transcript = whisper_transcriber.transcribe(decode_call(sample_call("ru_good_vacuum")))
     assert transcript.language == "ru"
@@ -36,11 +39,8 @@ def test_russian_sample_call_keeps_speakers_on_their_channels(whisper_transcribe
     assert starts == sorted(starts)
 
 
+@pytest.mark.whisper
 def test_silence_noise_and_a_silent_channel_give_no_text(whisper_transcriber, jfk_path, tmp_path):
-    import numpy as np
-
-    from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio
-
     silence = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
     noise = (np.random.default_rng(1).standard_normal(30 * SAMPLE_RATE) * 0.1).astype(np.float32)
     speech = decode_call(jfk_path).tracks[0].samples
@@ -59,6 +59,7 @@ def test_silence_noise_and_a_silent_channel_give_no_text(whisper_transcriber, jf
             assert transcript.segments == (), name
 
 
+@pytest.mark.whisper
 def test_telephone_codecs_are_transcribed(whisper_transcriber, jfk_path, tmp_path):
     import subprocess
 
@@ -75,11 +76,12 @@ def test_telephone_codecs_are_transcribed(whisper_transcriber, jfk_path, tmp_pat
 
 @pytest.fixture(scope="module")
 def default_transcriber(model_cache_dir):
-    from pipeline.transcribe import TranscribeOptions, make_transcriber
+    from pipeline.transcribe import make_transcriber
 
     return make_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
 
 
+@pytest.mark.whisper
 @pytest.mark.parametrize("fixture, call_language, turns", [
     # Made from the sample calls (mu-law, 8 kHz): the manager's Russian greeting, then a
     # client's English request...
@@ -98,3 +100,72 @@ def test_a_call_that_switches_language_keeps_each_segments_language(default_tran
         assert all((s.language or transcript.language) == language and s.speaker == speaker for s in heard), heard
     # Only segments in another language than the call's carry their own.
     assert {s.language for s in transcript.segments} == {None, turns[1][1]}
+
+
+class _ScriptedWhisper(_WhisperBase):
+    """An engine that hears English in positive samples and Russian in negative ones, and
+    writes sure words only in the language it is told that matches: how Whisper behaves
+    told the wrong language, without the model, so the language checks can be counted."""
+
+    engine = "scripted"
+
+    def __init__(self, options):
+        super().__init__(options)
+        self.detections = self.decodes = 0
+
+    def _load_model(self):
+        return None
+
+    def _language_probabilities(self, samples):
+        self.detections += 1
+        english = float(np.mean(samples > 0))
+        return {"en": english, "ru": 1 - english}
+
+    def _decode(self, samples, language):
+        self.decodes += 1
+        decoded = []
+        for start in np.arange(0, len(samples) / SAMPLE_RATE, 2.0):
+            piece = samples[int(start * SAMPLE_RATE) : int((start + 2) * SAMPLE_RATE)]
+            spoken = "en" if np.mean(piece) > 0 else "ru"
+            word = ("hello" if spoken == "en" else "привет") if spoken == language else "translated"
+            probability = 0.9 if spoken == language else 0.3
+            decoded.append(_Decoded(start=start, end=start + 2, text=f" {word}", avg_logprob=-0.2, no_speech_prob=0.01,
+                                    compression_ratio=1.0, words=((start, start + 2, f" {word}", probability),)))
+        return decoded
+
+
+def _scripted_call(tmp_path, *languages):
+    """A mono call of 2 s stretches in the given languages, one speech region."""
+    samples = np.concatenate([np.full(2 * SAMPLE_RATE, 0.1 if code == "en" else -0.1, dtype=np.float32) for code in languages])
+    return CallAudio(source=tmp_path / "call.wav", duration=len(samples) / SAMPLE_RATE, channels=1,
+                     source_sample_rate=SAMPLE_RATE, tracks=(AudioTrack("unknown", samples),))
+
+
+def _scripted(**options):
+    return _ScriptedWhisper(TranscribeOptions(vad=False, diarize=False, **options))
+
+
+def test_a_call_heard_well_in_one_language_costs_no_language_checks(tmp_path):
+    engine = _scripted()
+    transcript = engine.transcribe(_scripted_call(tmp_path, "ru", "ru", "ru"))
+    assert transcript.language == "ru" and [s.text for s in transcript.segments] == ["привет"] * 3
+    assert all(s.language is None for s in transcript.segments)
+    assert (engine.detections, engine.decodes) == (1, 1)
+
+
+def test_stretches_in_another_language_are_decoded_again_in_it(tmp_path):
+    engine = _scripted()
+    transcript = engine.transcribe(_scripted_call(tmp_path, "ru", "ru", "ru", "en"))
+    assert transcript.language == "ru"
+    assert [(s.text, s.language) for s in transcript.segments] == [("привет", None)] * 3 + [("hello", "en")]
+    # And the other way round.
+    transcript = _scripted().transcribe(_scripted_call(tmp_path, "en", "en", "en", "ru"))
+    assert transcript.language == "en"
+    assert [(s.text, s.language) for s in transcript.segments] == [("hello", None)] * 3 + [("привет", "ru")]
+
+
+def test_one_configured_language_is_never_checked(tmp_path):
+    engine = _scripted(languages=("ru",))
+    transcript = engine.transcribe(_scripted_call(tmp_path, "ru", "en"))
+    assert [(s.text, s.language) for s in transcript.segments] == [("привет", None), ("translated", None)]
+    assert (engine.detections, engine.decodes) == (0, 1)
