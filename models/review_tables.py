@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.tables import Base, CallRow, ManagerRow
+from models.tables import Base, CallRow, ItemResultRow, ManagerRow
 
 
 def _now() -> datetime:
@@ -138,6 +138,8 @@ class ReviewStateRow(Base):
     open_disputes: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[int] = mapped_column(Integer)
     auto_score: Mapped[float] = mapped_column(Float)
+    # The manager's share of talk time, from the assessment's metrics, for the KPI pages.
+    talk_ratio: Mapped[float | None] = mapped_column(Float)
     effective_score: Mapped[float] = mapped_column(Float)
     effective_passed: Mapped[bool] = mapped_column(Boolean)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -151,3 +153,5 @@ class ReviewStateRow(Base):
 Index("ix_review_states_queue", ReviewStateRow.reviewed, ReviewStateRow.priority.desc(), ReviewStateRow.effective_score)
 # The KPI pages and a manager's own list read one manager's calls over a date range.
 Index("ix_calls_manager_started", CallRow.manager_id, CallRow.started_at)
+# Pass rates per item read only these three columns: an index holding them all spares the wide rows.
+Index("ix_item_results_verdicts", ItemResultRow.assessment_id, ItemResultRow.item_id, ItemResultRow.status)

@@ -210,6 +210,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             user,
             table=table,
             total=result.total,
+            more=result.more,
             page=page,
             pages=pages,
             query=query_without_page,
@@ -233,9 +234,11 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
 
     @app.get("/calls/{call_id}/audio")
     def call_audio(call_id: str, user: UserRow = Depends(current_user), session: Session = Depends(db)):
-        # The file is the call's own archive copy, found by id: nothing in the request names a path.
+        # The call's own file, found by id: nothing in the request names a path. Reviewers hear
+        # the copy with redacted spans under a tone when the pipeline made one.
         call = visible(session, user, call_id)
-        path = Path(call.archive_path) if call.archive_path else None
+        stored = call.review_audio_path or call.archive_path
+        path = Path(stored) if stored else None
         if path is None or not path.is_file():
             raise HTTPException(status_code=404)
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -337,11 +340,11 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             rows=rows,
         )
 
-    def trend_chart(points, title: str) -> str:
+    def trend_chart(points, title: str, days: tuple[date, date]) -> str:
         by_series: dict[str, list] = {}
         for p in points:
             by_series.setdefault(p.series, []).append((p.day, p.average_score))
-        return line_chart([Series(name, pts) for name, pts in by_series.items()], title=title, y_max=1.0, percent=True)
+        return line_chart([Series(name, pts) for name, pts in by_series.items()], title=title, days=days, y_max=1.0, percent=True)
 
     @app.get("/me", response_class=HTMLResponse)
     def my_calls(request: Request, user: UserRow = Depends(current_user), session: Session = Depends(db)):
@@ -364,11 +367,8 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             rows=calls,
             link=lambda r: f"/calls/{r.call_id}",
         )
-        kpis = kpi_table(
-            "my-kpis",
-            store.kpi_rows(session=session, by="manager", date_from=date_from, date_to=date_to, manager_id=user.manager_id),
-            "Manager",
-        )
+        report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id)
+        kpis = kpi_table("my-kpis", report.managers, "Manager")
         rates = store.item_pass_rates(session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id)
         rates_table = Table(
             name="my-items",
@@ -382,9 +382,6 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
         tables = {t.name: t for t in (calls_table, kpis, rates_table)}
         if q.get("csv") in tables:
             return csv_response(tables[q["csv"]])
-        trend = store.score_trend(
-            session=session, date_from=date_from, date_to=date_to, by="manager", manager_id=user.manager_id
-        )
         return render(
             request,
             "me.html",
@@ -392,7 +389,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             calls_table=calls_table,
             kpis=kpis,
             rates_table=rates_table,
-            chart=trend_chart(trend, "My average score per day"),
+            chart=trend_chart(report.manager_trend, "My average score per day", (date_from, date_to)),
             date_from=date_from,
             date_to=date_to,
         )
@@ -404,12 +401,10 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
         q = request.query_params
         date_from, date_to = date_range(q, 30)
         team_id = _int(q.get("team"))
-        store.sync_review_states(session=session)
+        report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, team_id=team_id)
         session.commit()
-        managers = kpi_table(
-            "managers", store.kpi_rows(session=session, by="manager", date_from=date_from, date_to=date_to, team_id=team_id), "Manager"
-        )
-        teams = kpi_table("teams", store.kpi_rows(session=session, by="team", date_from=date_from, date_to=date_to, team_id=team_id), "Team")
+        managers = kpi_table("managers", report.managers, "Manager")
+        teams = kpi_table("teams", report.teams, "Team")
         rates = store.item_pass_rates(session=session, date_from=date_from, date_to=date_to, team_id=team_id)
         item_ids = list(dict.fromkeys(r.item_id for r in rates))
         by_manager: dict[str, dict[str, float]] = {}
@@ -423,7 +418,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             ],
             rows=sorted(by_manager.items()),
         )
-        trend = store.score_trend(session=session, date_from=date_from, date_to=date_to, by="team", team_id=team_id)
+        trend = report.team_trend
         trend_table = Table(
             name="trend",
             columns=[
@@ -447,8 +442,10 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             managers=managers,
             teams=teams,
             items=items,
-            score_chart=trend_chart(trend, "Average score per day, by team"),
-            volume_chart=line_chart([Series(n, pts) for n, pts in calls_per_day.items()], title="Calls per day, by team"),
+            score_chart=trend_chart(trend, "Average score per day, by team", (date_from, date_to)),
+            volume_chart=line_chart(
+                [Series(n, pts) for n, pts in calls_per_day.items()], title="Calls per day, by team", days=(date_from, date_to)
+            ),
             date_from=date_from,
             date_to=date_to,
             team_id=team_id,

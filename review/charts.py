@@ -20,12 +20,11 @@ class Series:
     points: list[tuple[date, float]]
 
 
-def line_chart(series: list[Series], *, title: str, y_max: float | None = None, percent: bool = False,
-               width: int = 720, height: int = 240) -> Markup:
-    """One line per series over shared dates; y from 0 to y_max (or the largest value)."""
-    left, right, top, bottom = 48, 160, 24, 28
-    days = sorted({day for s in series for day, _ in s.points})
-    if not days:
+def line_chart(series: list[Series], *, title: str, days: tuple[date, date], y_max: float | None = None,
+               percent: bool = False, width: int = 600, height: int = 240) -> Markup:
+    """One line per series over the days from days[0] to days[1]; y from 0 to y_max (or the largest value)."""
+    left, right, top, bottom = 48, 150, 24, 28
+    if not any(s.points for s in series):
         return Markup(f'<p class="empty">{escape(title)}: no calls in this period.</p>')
     top_value = y_max if y_max is not None else max(v for s in series for _, v in s.points) or 1.0
     span = max((days[-1] - days[0]).days, 1)
@@ -47,7 +46,7 @@ def line_chart(series: list[Series], *, title: str, y_max: float | None = None, 
         value = top_value * fraction
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" class="grid"/>')
         parts.append(f'<text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" class="axis">{label(value)}</text>')
-    for day in (days[0], days[-1]):
+    for day in days:
         parts.append(f'<text x="{x(day):.1f}" y="{height - 8}" text-anchor="middle" class="axis">{day.isoformat()}</text>')
     for index, s in enumerate(series):
         colour = _PALETTE[index % len(_PALETTE)]

@@ -18,6 +18,7 @@ from tests.fakes import TURNS_DIR, transcript_from_turns
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORECARDS = ROOT / "scorecards"
+SAMPLES = ROOT / "samples"
 PASSWORDS = {"admin": "admin-password", "lead": "lead-password", "anna": "anna-password", "boris": "boris-password"}
 # Which manager made which sample call, and its CRM outcome.
 CALLS = {
@@ -61,18 +62,20 @@ def seed(url: str, archive_dir: Path, now: datetime | None = None) -> Seeded:
         for external_id, (name, team) in MANAGERS.items():
             store.manager_for(session=session, external_id=external_id, name=name, team=team)
         for day, (sample, (manager, outcome, amount)) in enumerate(CALLS.items()):
-            ingested = ingest(ROOT / "samples" / f"{sample}.wav")
+            ingested = ingest(SAMPLES / f"{sample}.wav")
             transcript = transcript_from_turns(TURNS_DIR / f"{sample}.yaml")
             call_ids[sample] = _store_call(
                 session, ingested, archive(ingested, archive_dir), transcript, scorecard,
                 manager, now - timedelta(days=day, hours=1), outcome, amount,
             )
         # The same audio under another id: a call whose transcript carries markup.
-        audio = ROOT / "samples" / "en_good_laptop.wav"
+        audio = SAMPLES / "en_good_laptop.wav"
         fake = IngestedCall(path=audio, sha256="f" * 64, size_bytes=audio.stat().st_size)
         call_ids["markup"] = _store_call(
             session, fake, audio, _markup_transcript(), scorecard, "M-ANNA", now - timedelta(days=5), None, None
         )
+        # Stands for the copy with redacted spans under a tone, which reviewers hear instead.
+        store.get_call(session=session, call_id=call_ids["markup"]).review_audio_path = str(SAMPLES / "ru_good_vacuum.wav")
         for username, password in PASSWORDS.items():
             role = "admin" if username == "admin" else "lead" if username == "lead" else "manager"
             store.add_user(

@@ -102,7 +102,7 @@ def test_lead_plays_evidence_and_overrides_an_item(login):
     page.wait_for_function(f"() => Math.abs(document.getElementById('player').currentTime - {moment}) < 1.5")
     # The segment being heard is highlighted.
     page.wait_for_selector(".segment.playing")
-    page.evaluate("document.getElementById('player').pause()")
+    page.evaluate("document.getElementById('player').pause(); window.scrollTo(0, 0)")
     _screenshot(page, "call")
 
     before = float(page.inner_text("#effective-score"))

@@ -108,6 +108,8 @@ def test_queue_orders_flagged_calls_and_filters_them(db):
             ids["en_poor_laptop"]
         ]
         today = date.today()
+        week_in_south = store.QueueFilter(team_id=south.id, date_from=today - timedelta(days=7), date_to=today)
+        assert [r.call_id for r in store.review_queue(session=session, filters=week_in_south).rows] == [ids["en_poor_laptop"]]
         recent = store.review_queue(session=session, filters=store.QueueFilter(date_from=today - timedelta(days=1), date_to=today))
         assert [r.call_id for r in recent.rows] == [ids["ru_poor_vacuum"]]
         only_low = store.review_queue(session=session, filters=store.QueueFilter(flag="low_score"))
@@ -221,7 +223,8 @@ def test_kpis_per_manager_and_team(db):
     sessions, _ = db
     week = (date.today() - timedelta(days=7), date.today())
     with sessions.begin() as session:
-        by_manager = {r.name: r for r in store.kpi_rows(session=session, by="manager", date_from=week[0], date_to=week[1])}
+        report = store.kpi_report(session=session, date_from=week[0], date_to=week[1])
+        by_manager = {r.name: r for r in report.managers}
         anna, boris = by_manager["Anna Petrova"], by_manager["Boris Ivanov"]
         assert (anna.calls, boris.calls) == (3, 2)
         assert anna.team == "North"
@@ -230,13 +233,17 @@ def test_kpis_per_manager_and_team(db):
         assert (boris.conversion, boris.average_check) == (0.5, 18990.0)
         assert 0 < anna.talk_ratio < 1 and boris.pass_rate == 0.5
         assert anna.calls_per_day == pytest.approx(anna.calls / anna.active_days)
-        teams = {r.name: r.calls for r in store.kpi_rows(session=session, by="team", date_from=week[0], date_to=week[1])}
-        assert teams == {"North": 3, "South": 2}
+        assert {r.name: r.calls for r in report.teams} == {"North": 3, "South": 2}
+        north = next(t for t in store.list_teams(session=session) if t.name == "North")
+        assert [r.name for r in store.kpi_report(session=session, date_from=week[0], date_to=week[1], team_id=north.id).managers] == [
+            "Anna Petrova"
+        ]
         rates = {(r.manager, r.item_id): r for r in store.item_pass_rates(session=session, date_from=week[0], date_to=week[1])}
         assert rates[("Boris Ivanov", "no_pressure")].pass_rate == 0.5  # passed on the good call, failed on the poor one
-        trend = store.score_trend(session=session, date_from=week[0], date_to=week[1], by="team")
-        assert sum(p.calls for p in trend) == 5 and {p.series for p in trend} == {"North", "South"}
-        assert store.kpi_rows(session=session, by="manager", date_from=date(2000, 1, 1), date_to=date(2000, 1, 31)) == []
+        assert sum(p.calls for p in report.team_trend) == 5 and {p.series for p in report.team_trend} == {"North", "South"}
+        assert {p.series for p in report.manager_trend} == {"Anna Petrova", "Boris Ivanov"}
+        empty = store.kpi_report(session=session, date_from=date(2000, 1, 1), date_to=date(2000, 1, 31))
+        assert empty.managers == [] and empty.teams == [] and empty.team_trend == []
 
 
 def test_agreement_and_labelled_export_read_back_by_eval(db, tmp_path):

@@ -15,7 +15,7 @@ from models import make_engine, make_session_factory
 from pipeline import store
 from review.app import create_app
 from review.cli import serve, users
-from tests.review_seed import HOSTILE_TEXT, PASSWORDS, SCORECARDS, seed
+from tests.review_seed import HOSTILE_TEXT, PASSWORDS, SAMPLES, SCORECARDS, seed
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,8 @@ def test_audio_is_served_by_call_id_with_ranges_to_those_who_may_see_it(app, cli
     part = lead.get(f"/calls/{ids['ru_poor_vacuum']}/audio", headers={"Range": "bytes=1000-1999"})
     assert part.status_code == 206 and part.content == whole.content[1000:2000]
     assert part.headers["content-range"] == f"bytes 1000-1999/{len(whole.content)}"
+    # The markup call's redacted copy for reviewers is another sample's audio.
+    assert lead.get(f"/calls/{ids['markup']}/audio").content == (SAMPLES / "ru_good_vacuum.wav").read_bytes()
     anna, _ = client("anna")
     assert anna.get(f"/calls/{ids['en_poor_laptop']}/audio").status_code == 404
     assert anna.get(f"/calls/{ids['en_poor_laptop']}").status_code == 404

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sklearn.metrics import cohen_kappa_score
-from sqlalchemy import and_, case, delete, exists, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from models import (
@@ -49,8 +49,9 @@ __all__ = [
     "AgreementRow",
     "CallDetail",
     "EffectiveItem",
-    "KpiRow",
     "ItemRate",
+    "KpiReport",
+    "KpiRow",
     "QueueFilter",
     "QueuePage",
     "QueueRow",
@@ -67,7 +68,7 @@ __all__ = [
     "get_user",
     "hash_password",
     "item_pass_rates",
-    "kpi_rows",
+    "kpi_report",
     "labelled_transcripts",
     "list_managers",
     "list_teams",
@@ -75,7 +76,6 @@ __all__ = [
     "mark_reviewed",
     "override_item",
     "review_queue",
-    "score_trend",
     "sync_review_states",
     "verify_password",
     "visible_call",
@@ -170,7 +170,7 @@ def list_teams(*, session: Session) -> list[TeamRow]:
 
 # Assessments committed out of id order (concurrent workers) are caught by looking this far
 # back from the newest one already synced.
-_SYNC_LOOKBACK = 1000
+_SYNC_LOOKBACK = 200
 
 
 def _priority(*, open_disputes: int, critical_failed: bool, needs_review: bool, low_score: bool) -> int:
@@ -179,7 +179,9 @@ def _priority(*, open_disputes: int, critical_failed: bool, needs_review: bool, 
     return 3 if critical_failed else 2 if needs_review else 1 if low_score else 0
 
 
-def _state_values(assessment_id: int, call_id: str, scorecard_id: str, score: float, passed: bool, flags: list, open_disputes: int) -> dict:
+def _state_values(
+    assessment_id: int, call_id: str, scorecard_id: str, score: float, passed: bool, flags: list, metrics: dict, open_disputes: int
+) -> dict:
     critical = any(flag.startswith("critical_failed:") for flag in flags)
     needs_review = "needs_review" in flags
     low_score = "low_score" in flags
@@ -193,6 +195,7 @@ def _state_values(assessment_id: int, call_id: str, scorecard_id: str, score: fl
         "open_disputes": open_disputes,
         "priority": _priority(open_disputes=open_disputes, critical_failed=critical, needs_review=needs_review, low_score=low_score),
         "auto_score": score,
+        "talk_ratio": metrics.get("agent_talk_ratio"),
         "effective_score": score,
         "effective_passed": passed,
         "reviewed": False,
@@ -207,15 +210,25 @@ def sync_review_states(*, session: Session, batch: int = 5000) -> int:
     A rescored call starts unreviewed again: the review was of the earlier verdicts. Its open
     disputes stay open.
     """
+    columns = (
+        AssessmentRow.id,
+        AssessmentRow.call_id,
+        AssessmentRow.scorecard_id,
+        AssessmentRow.score,
+        AssessmentRow.passed,
+        AssessmentRow.flags,
+        AssessmentRow.metrics,
+    )
+    query = select(*columns).where(AssessmentRow.is_current.is_(True)).order_by(AssessmentRow.id)
     newest = session.scalar(select(func.max(ReviewStateRow.assessment_id)))
-    query = select(
-        AssessmentRow.id, AssessmentRow.call_id, AssessmentRow.scorecard_id, AssessmentRow.score, AssessmentRow.passed, AssessmentRow.flags
-    ).where(
-        AssessmentRow.is_current.is_(True),
-        ~exists().where(ReviewStateRow.assessment_id == AssessmentRow.id),
-    ).order_by(AssessmentRow.id)
     if newest is not None:
-        query = query.where(AssessmentRow.id > newest - _SYNC_LOOKBACK)
+        # Two index lookups over the recent ids: cheaper than an anti-join over every assessment.
+        recent = list(session.scalars(select(AssessmentRow.id).where(AssessmentRow.id > newest - _SYNC_LOOKBACK)))
+        known = set(session.scalars(select(ReviewStateRow.assessment_id).where(ReviewStateRow.assessment_id.in_(recent))))
+        missing = [i for i in recent if i not in known]
+        if not missing:
+            return 0
+        query = query.where(AssessmentRow.id.in_(missing))
     done = 0
     rows = session.execute(query).all()
     for start in range(0, len(rows), batch):
@@ -231,7 +244,10 @@ def sync_review_states(*, session: Session, batch: int = 5000) -> int:
         session.execute(delete(ReviewStateRow).where(ReviewStateRow.call_id.in_(call_ids)))
         session.execute(
             insert(ReviewStateRow),
-            [_state_values(r.id, r.call_id, r.scorecard_id, r.score, r.passed, r.flags, disputes.get(r.call_id, 0)) for r in chunk],
+            [
+                _state_values(r.id, r.call_id, r.scorecard_id, r.score, r.passed, r.flags, r.metrics, disputes.get(r.call_id, 0))
+                for r in chunk
+            ],
         )
         done += len(chunk)
     return done
@@ -252,7 +268,14 @@ def _state(session: Session, call_id: str) -> ReviewStateRow:
         )
         state = ReviewStateRow(
             **_state_values(
-                assessment.id, call_id, assessment.scorecard_id, assessment.score, assessment.passed, assessment.flags, open_disputes
+                assessment.id,
+                call_id,
+                assessment.scorecard_id,
+                assessment.score,
+                assessment.passed,
+                assessment.flags,
+                assessment.metrics,
+                open_disputes,
             )
         )
         session.add(state)
@@ -272,6 +295,7 @@ def _reprioritise(state: ReviewStateRow) -> None:
 # -- the lead's queue -------------------------------------------------------------------
 
 FLAGS = ("disputed", "critical_failed", "needs_review", "low_score")
+QUEUE_COUNT_CAP = 1000
 REVIEW_STATUSES = ("unreviewed", "reviewed", "all")
 
 
@@ -309,6 +333,7 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     total: int
+    more: bool  # more calls match than QUEUE_COUNT_CAP
     filters: QueueFilter
 
 
@@ -333,31 +358,45 @@ def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
     """Flagged calls (and calls with open disputes), the most urgent and worst scored first."""
     sync_review_states(session=session)
     state = ReviewStateRow
-    query = (
+    conditions = [state.priority > 0]
+    if filters.review == "unreviewed":
+        conditions.append(state.reviewed.is_(False))
+    elif filters.review == "reviewed":
+        conditions.append(state.reviewed.is_(True))
+    if filters.scorecard_id:
+        conditions.append(state.scorecard_id == filters.scorecard_id)
+    if filters.flag == "disputed":
+        conditions.append(state.open_disputes > 0)
+    elif filters.flag in FLAGS:
+        conditions.append(getattr(state, filters.flag).is_(True))
+    narrow = []  # conditions that leave few calls: find those calls first, by an index on calls
+    if filters.manager_id is not None:
+        narrow.append(CallRow.manager_id == filters.manager_id)
+    if filters.date_from is not None:
+        narrow.append(CallRow.started_at >= _day_start(filters.date_from))
+    if filters.date_to is not None:
+        narrow.append(CallRow.started_at < _day_start(filters.date_to + timedelta(days=1)))
+    if filters.team_id is not None:
+        in_team = CallRow.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == filters.team_id))
+        if narrow:
+            narrow.append(in_team)
+        else:
+            # A team holds many calls: walking the queue in priority order finds a page sooner.
+            conditions.append(state.call_id.in_(select(CallRow.id).where(in_team)))
+    if narrow:
+        # MATERIALIZED keeps the planner from walking the whole queue to filter it instead.
+        scope = select(CallRow.id).where(*narrow).cte("scope").prefix_with("MATERIALIZED")
+        conditions.append(state.call_id.in_(select(scope.c.id)))
+    matching = select(state.call_id).where(*conditions)
+    # Counting a huge queue exactly costs more than the page itself; past the cap it reads "1000+".
+    total = session.scalar(select(func.count()).select_from(matching.limit(QUEUE_COUNT_CAP + 1).subquery()))
+    page = session.execute(
         select(state, CallRow.started_at, CallRow.duration_s, ManagerRow.name, TeamRow.name)
         .join(CallRow, CallRow.id == state.call_id)
         .outerjoin(ManagerRow, ManagerRow.id == CallRow.manager_id)
         .outerjoin(TeamRow, TeamRow.id == ManagerRow.team_id)
-        .where(state.priority > 0)
-    )
-    if filters.review == "unreviewed":
-        query = query.where(state.reviewed.is_(False))
-    elif filters.review == "reviewed":
-        query = query.where(state.reviewed.is_(True))
-    if filters.manager_id is not None:
-        query = query.where(CallRow.manager_id == filters.manager_id)
-    if filters.team_id is not None:
-        query = query.where(ManagerRow.team_id == filters.team_id)
-    if filters.scorecard_id:
-        query = query.where(state.scorecard_id == filters.scorecard_id)
-    if filters.flag == "disputed":
-        query = query.where(state.open_disputes > 0)
-    elif filters.flag in FLAGS:
-        query = query.where(getattr(state, filters.flag).is_(True))
-    query = _date_range(query, CallRow.started_at, filters.date_from, filters.date_to)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    page = session.execute(
-        query.order_by(state.reviewed, state.priority.desc(), state.effective_score, state.call_id)
+        .where(*conditions)
+        .order_by(state.reviewed, state.priority.desc(), state.effective_score, state.call_id)
         .offset(filters.offset)
         .limit(filters.limit)
     ).all()
@@ -379,7 +418,7 @@ def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
         )
         for s, started_at, duration, manager, team in page
     ]
-    return QueuePage(rows=rows, total=total, filters=filters)
+    return QueuePage(rows=rows, total=min(total, QUEUE_COUNT_CAP), more=total > QUEUE_COUNT_CAP, filters=filters)
 
 
 # -- one call -------------------------------------------------------------------------------
@@ -648,64 +687,142 @@ class KpiRow:
     average_check: float | None  # mean order amount of won calls
 
 
-def _kpi_base(date_from: date | None, date_to: date | None):
-    """Scored calls in the date range joined with their current assessment."""
-    query = (
-        select()
-        .select_from(ReviewStateRow)
-        .join(CallRow, CallRow.id == ReviewStateRow.call_id)
-        .join(AssessmentRow, AssessmentRow.id == ReviewStateRow.assessment_id)
-        .outerjoin(ManagerRow, ManagerRow.id == CallRow.manager_id)
-        .outerjoin(TeamRow, TeamRow.id == ManagerRow.team_id)
-    )
-    return _date_range(query, CallRow.started_at, date_from, date_to)
+@dataclass(frozen=True)
+class TrendPoint:
+    series: str  # a team's or a manager's name
+    day: date
+    calls: int
+    average_score: float
 
 
-def kpi_rows(
-    *, session: Session, by: str, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
-) -> list[KpiRow]:
-    """Per manager (by="manager") or per team (by="team"): volume, quality and sales outcomes."""
-    sync_review_states(session=session)
-    won = CallRow.order_outcome == "won"
-    if by == "manager":
-        keys = (ManagerRow.id, ManagerRow.name, TeamRow.name)
-    elif by == "team":
-        keys = (TeamRow.id, TeamRow.name, TeamRow.name)
-    else:
-        raise ValueError(f"by must be manager or team, not {by}")
-    query = _kpi_base(date_from, date_to).add_columns(
-        *keys,
-        func.count(),
-        func.count(func.distinct(func.date(CallRow.started_at))),
-        func.avg(ReviewStateRow.effective_score),
-        func.avg(case((ReviewStateRow.effective_passed.is_(True), 1.0), else_=0.0)),
-        func.avg(AssessmentRow.metrics["agent_talk_ratio"].as_float()),
-        func.sum(case((won, 1), else_=0)),
-        func.count(CallRow.order_outcome),
-        func.avg(case((won, CallRow.order_amount))),
-    ).group_by(*keys).order_by(keys[1])
+@dataclass(frozen=True)
+class KpiReport:
+    managers: list[KpiRow]
+    teams: list[KpiRow]
+    team_trend: list[TrendPoint]
+    manager_trend: list[TrendPoint]
+
+
+@dataclass
+class _Totals:
+    """Sums over some calls, from which every KPI of a manager, a team or a day follows."""
+
+    calls: int = 0
+    days: set = field(default_factory=set)
+    score: float = 0.0
+    passed: int = 0
+    talk: float = 0.0
+    talk_n: int = 0
+    won: int = 0
+    with_outcome: int = 0
+    won_amount: float = 0.0
+    won_amount_n: int = 0
+
+    def add(self, day, calls, score, passed, talk, talk_n, won, with_outcome, won_amount, won_amount_n) -> None:
+        self.calls += calls
+        self.days.add(day)
+        self.score += score or 0.0
+        self.passed += passed or 0
+        self.talk += talk or 0.0
+        self.talk_n += talk_n
+        self.won += won or 0
+        self.with_outcome += with_outcome
+        self.won_amount += won_amount or 0.0
+        self.won_amount_n += won_amount_n
+
+    def row(self, key: int | None, name: str, team: str | None) -> KpiRow:
+        return KpiRow(
+            key=key,
+            name=name,
+            team=team,
+            calls=self.calls,
+            active_days=len(self.days),
+            calls_per_day=round(self.calls / len(self.days), 2),
+            average_score=round(self.score / self.calls, 4),
+            pass_rate=round(self.passed / self.calls, 4),
+            talk_ratio=round(self.talk / self.talk_n, 4) if self.talk_n else None,
+            conversion=round(self.won / self.with_outcome, 4) if self.with_outcome else None,
+            average_check=round(self.won_amount / self.won_amount_n, 2) if self.won_amount_n else None,
+        )
+
+
+def _in_scope(query, date_from: date | None, date_to: date | None, team_id: int | None, manager_id: int | None):
+    query = _date_range(query, CallRow.started_at, date_from, date_to)
     if team_id is not None:
-        query = query.where(ManagerRow.team_id == team_id)
+        query = query.where(CallRow.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == team_id)))
     if manager_id is not None:
         query = query.where(CallRow.manager_id == manager_id)
-    rows = []
-    for key, name, team, calls, days, score, passed, talk, won_n, with_outcome, check in session.execute(query):
-        rows.append(
-            KpiRow(
-                key=key,
-                name=name or ("(no manager)" if by == "manager" else "(no team)"),
-                team=team if by == "manager" else None,
-                calls=calls,
-                active_days=days,
-                calls_per_day=round(calls / days, 2) if days else 0.0,
-                average_score=round(float(score or 0), 4),
-                pass_rate=round(float(passed or 0), 4),
-                talk_ratio=round(float(talk), 4) if talk is not None else None,
-                conversion=round(won_n / with_outcome, 4) if with_outcome else None,
-                average_check=round(float(check), 2) if check is not None else None,
-            )
+    return query
+
+
+def kpi_report(
+    *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
+) -> KpiReport:
+    """Volume, quality and sales outcomes per manager and per team, and their daily trends.
+
+    One pass over the scored calls in range, summed per manager and day in the database;
+    managers, teams and trends are added up from those sums.
+    """
+    sync_review_states(session=session)
+    won = CallRow.order_outcome == "won"
+    day = func.date(CallRow.started_at)
+    query = _in_scope(
+        select(
+            CallRow.manager_id,
+            day,
+            func.count(),
+            func.sum(ReviewStateRow.effective_score),
+            func.sum(case((ReviewStateRow.effective_passed.is_(True), 1), else_=0)),
+            func.sum(ReviewStateRow.talk_ratio),
+            func.count(ReviewStateRow.talk_ratio),
+            func.sum(case((won, 1), else_=0)),
+            func.count(CallRow.order_outcome),
+            func.sum(case((won, CallRow.order_amount))),
+            func.count(case((won, CallRow.order_amount))),
         )
-    return rows
+        .select_from(CallRow)
+        .join(ReviewStateRow, ReviewStateRow.call_id == CallRow.id)
+        .where(CallRow.started_at.is_not(None))
+        .group_by(CallRow.manager_id, day),
+        date_from,
+        date_to,
+        team_id,
+        manager_id,
+    )
+    managers = {m.id: m for m in session.scalars(select(ManagerRow))}
+    teams = {t.id: t.name for t in session.scalars(select(TeamRow))}
+    by_manager: dict[int | None, _Totals] = defaultdict(_Totals)
+    by_team: dict[int | None, _Totals] = defaultdict(_Totals)
+    team_days: dict[tuple[int | None, date], _Totals] = defaultdict(_Totals)
+    manager_days: dict[tuple[int | None, date], _Totals] = defaultdict(_Totals)
+    for manager_id_, d, *sums in session.execute(query):
+        d = d if isinstance(d, date) else date.fromisoformat(d)
+        team = managers[manager_id_].team_id if manager_id_ in managers else None
+        for totals in (by_manager[manager_id_], by_team[team], team_days[(team, d)], manager_days[(manager_id_, d)]):
+            totals.add(d, *sums)
+
+    def manager_name(key):
+        return managers[key].name if key in managers else "(no manager)"
+
+    def team_name(key):
+        return teams.get(key, "(no team)")
+
+    manager_rows = sorted(
+        (t.row(key, manager_name(key), team_name(managers[key].team_id) if key in managers else None) for key, t in by_manager.items()),
+        key=lambda r: r.name,
+    )
+    team_rows = sorted((t.row(key, team_name(key), None) for key, t in by_team.items()), key=lambda r: r.name)
+
+    def trend(days: dict, name) -> list[TrendPoint]:
+        points = [TrendPoint(series=name(key), day=d, calls=t.calls, average_score=round(t.score / t.calls, 4)) for (key, d), t in days.items()]
+        return sorted(points, key=lambda p: (p.series, p.day))
+
+    return KpiReport(
+        managers=manager_rows,
+        teams=team_rows,
+        team_trend=trend(team_days, team_name),
+        manager_trend=trend(manager_days, manager_name),
+    )
 
 
 @dataclass(frozen=True)
@@ -720,65 +837,29 @@ def item_pass_rates(
     *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
 ) -> list[ItemRate]:
     """Per manager and item, the share of decided (pass or fail) automatic verdicts that passed."""
-    decided = ItemResultRow.status.in_(("pass", "fail"))
-    query = (
-        _kpi_base(date_from, date_to)
-        .join(ItemResultRow, ItemResultRow.assessment_id == ReviewStateRow.assessment_id)
-        .add_columns(
-            ManagerRow.name,
+    query = _in_scope(
+        select(
+            CallRow.manager_id,
             ItemResultRow.item_id,
-            func.sum(case((decided, 1), else_=0)),
+            func.count(),
             func.sum(case((ItemResultRow.status == "pass", 1), else_=0)),
         )
-        .group_by(ManagerRow.name, ItemResultRow.item_id)
-        .order_by(ManagerRow.name, ItemResultRow.item_id)
+        .select_from(CallRow)
+        .join(ReviewStateRow, ReviewStateRow.call_id == CallRow.id)
+        .join(ItemResultRow, ItemResultRow.assessment_id == ReviewStateRow.assessment_id)
+        .where(ItemResultRow.status.in_(("pass", "fail")))
+        .group_by(CallRow.manager_id, ItemResultRow.item_id),
+        date_from,
+        date_to,
+        team_id,
+        manager_id,
     )
-    if team_id is not None:
-        query = query.where(ManagerRow.team_id == team_id)
-    if manager_id is not None:
-        query = query.where(CallRow.manager_id == manager_id)
-    return [
-        ItemRate(manager=name or "(no manager)", item_id=item, decided=n, pass_rate=round(passed / n, 4) if n else 0.0)
-        for name, item, n, passed in session.execute(query)
+    names = dict(session.execute(select(ManagerRow.id, ManagerRow.name)).all())
+    rates = [
+        ItemRate(manager=names.get(key, "(no manager)"), item_id=item, decided=n, pass_rate=round(passed / n, 4))
+        for key, item, n, passed in session.execute(query)
     ]
-
-
-@dataclass(frozen=True)
-class TrendPoint:
-    series: str  # a team's or a manager's name
-    day: date
-    calls: int
-    average_score: float
-
-
-def score_trend(
-    *,
-    session: Session,
-    date_from: date | None,
-    date_to: date | None,
-    by: str = "team",
-    team_id: int | None = None,
-    manager_id: int | None = None,
-) -> list[TrendPoint]:
-    """Calls and average effective score per day, one series per team or manager."""
-    sync_review_states(session=session)
-    name = TeamRow.name if by == "team" else ManagerRow.name
-    day = func.date(CallRow.started_at)
-    query = (
-        _kpi_base(date_from, date_to)
-        .add_columns(name, day, func.count(), func.avg(ReviewStateRow.effective_score))
-        .where(CallRow.started_at.is_not(None))
-        .group_by(name, day)
-        .order_by(name, day)
-    )
-    if team_id is not None:
-        query = query.where(ManagerRow.team_id == team_id)
-    if manager_id is not None:
-        query = query.where(CallRow.manager_id == manager_id)
-    return [
-        TrendPoint(series=series or "(none)", day=d if isinstance(d, date) else date.fromisoformat(d), calls=n, average_score=round(float(s), 4))
-        for series, d, n, s in session.execute(query)
-    ]
+    return sorted(rates, key=lambda r: (r.manager, r.item_id))
 
 
 # -- agreement of reviewers with the automatic verdicts ---------------------------------------

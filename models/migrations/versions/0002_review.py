@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('open_disputes', sa.Integer(), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('auto_score', sa.Float(), nullable=False),
+    sa.Column('talk_ratio', sa.Float(), nullable=True),
     sa.Column('effective_score', sa.Float(), nullable=False),
     sa.Column('effective_passed', sa.Boolean(), nullable=False),
     sa.Column('reviewed', sa.Boolean(), nullable=False),
@@ -123,9 +124,11 @@ def upgrade() -> None:
     op.create_index(op.f('ix_review_states_assessment_id'), 'review_states', ['assessment_id'], unique=False)
     op.create_index('ix_review_states_queue', 'review_states', ['reviewed', sa.text('priority DESC'), 'effective_score'], unique=False)
     op.create_index('ix_calls_manager_started', 'calls', ['manager_id', 'started_at'], unique=False)
+    op.create_index('ix_item_results_verdicts', 'item_results', ['assessment_id', 'item_id', 'status'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_item_results_verdicts', table_name='item_results')
     op.drop_index('ix_calls_manager_started', table_name='calls')
     for table in ('review_states', 'review_marks', 'item_overrides', 'disputes', 'acknowledgements', 'call_comments', 'users'):
         op.drop_table(table)
