@@ -457,6 +457,30 @@ def evaluate(folder: Path, scorecard_id: str | None, as_json: bool, disagreement
             click.echo(f"  {Path(d.path).name}  {d.item}: label {d.label}, verdict {d.predicted} ({d.reason})")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@_fail_cleanly
+def retention(dry_run: bool) -> None:
+    """Delete original audio, reviewers' audio and transcript text past their retention
+    periods (CALLQA_RETENTION_*_DAYS); assessments and KPIs stay. The nightly run does this
+    after scoring.
+
+    Example: CALLQA_RETENTION_ORIGINAL_AUDIO_DAYS=90 callqa retention --dry-run
+    """
+    from pipeline.retention import apply_retention
+
+    settings = get_settings()
+    report = apply_retention(settings, _sessions(), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(
+        f"{verb}: original audio of {report.original_audio} calls, reviewers' audio of {report.review_audio}, "
+        f"transcript text of {report.transcripts}"
+    )
+    periods = (settings.retention_original_audio_days, settings.retention_review_audio_days, settings.retention_transcript_days)
+    if all(days is None for days in periods):
+        click.echo("No retention period is set: everything is kept.")
+
+
 def _add_web_commands() -> None:
     from review.cli import serve, users
 

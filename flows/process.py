@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from models import create_schema, make_engine, make_session_factory
 from pipeline import store
 from pipeline.errors import CallQAError
+from pipeline.retention import RetentionReport, apply_retention
 from pipeline.settings import Settings, get_settings
 from pipeline.worker import CallOutcome, CallWorker, RunSummary, register, report_outcome
 
@@ -55,6 +56,17 @@ def process_call_task(worker: CallWorker, call_id: str) -> CallOutcome:
     """One call, shown by its id in the Prefect UI. File reads retry inside; any other
     failure marks the call failed and a later run tries it again, up to max_attempts."""
     return worker.process(call_id)
+
+
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, cache_policy=NO_CACHE)
+def retention_task() -> RetentionReport:
+    """Delete audio and transcript text past their retention periods (the nightly run's last step)."""
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        return apply_retention(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
 
 
 def _drain_here(settings: Settings) -> list[CallOutcome]:
@@ -100,8 +112,8 @@ def _drain_in_processes(count: int) -> list[CallOutcome]:
 
 @flow(name="process-inbox", log_prints=False)
 def process_inbox(paths: list[str] | None = None, workers: int = 1, scorecard_id: str | None = None) -> RunSummary:
-    """Register every recording in `paths` (default: the inbox folder), then process every
-    call with work left, including calls an interrupted run left behind."""
+    """Register every recording in `paths` (default: the inbox folder), process every call
+    with work left, including calls an interrupted run left behind, then apply retention."""
     started = time.perf_counter()
     settings = get_settings()
     folders = [Path(p) for p in paths] if paths else [settings.resolved_inbox_dir]
@@ -117,6 +129,7 @@ def process_inbox(paths: list[str] | None = None, workers: int = 1, scorecard_id
         engine.dispose()
     log.info("%d calls queued", queued, extra={"queued": queued})
     processed = _drain_here(settings) if workers <= 1 else _drain_in_processes(workers)
+    retention_task()
     outcomes = tuple(decided) + tuple(processed)
     return RunSummary(
         database=settings.resolved_database_url,

@@ -13,6 +13,7 @@ from models.review_tables import (
 )
 from models.tables import (
     AssessmentRow,
+    AuditEventRow,
     Base,
     CallRow,
     ItemResultRow,
@@ -27,6 +28,7 @@ __all__ = [
     "ROLES",
     "AcknowledgementRow",
     "AssessmentRow",
+    "AuditEventRow",
     "Base",
     "CallRow",
     "CommentRow",

@@ -73,6 +73,9 @@ class CallRow(Base):
     # What reviewers hear: the archived audio with redacted spans under a tone (the
     # original stays in the archive for admins).
     review_audio_path: Mapped[str | None] = mapped_column(Text)
+    # Set when retention deleted the call's audio or its transcript text (its assessment stays).
+    audio_purged_at: Mapped[datetime | None] = mapped_column()
+    transcript_purged_at: Mapped[datetime | None] = mapped_column()
     size_bytes: Mapped[int] = mapped_column(Integer)
     duration_s: Mapped[float | None] = mapped_column(Float)
     channels: Mapped[int | None] = mapped_column(Integer)
@@ -214,3 +217,17 @@ class RedactionRow(Base):
     speaker: Mapped[str] = mapped_column(String(8))
     start_s: Mapped[float] = mapped_column(Float)
     end_s: Mapped[float] = mapped_column(Float)
+
+
+class AuditEventRow(Base):
+    """Who opened which call or audio, and when: personal data is read only with a trace."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_call", "call_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=_now, index=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     # Take personal data (cards, phones, e-mails, passports, ...) out of transcripts before
     # they are stored, and put a tone over it in the audio reviewers hear.
     redact: bool = True
+    # Days after which the original audio, the reviewers' audio and the transcript text are
+    # deleted (assessments and KPIs stay); unset keeps them.
+    retention_original_audio_days: int | None = Field(default=None, ge=0)
+    retention_review_audio_days: int | None = Field(default=None, ge=0)
+    retention_transcript_days: int | None = Field(default=None, ge=0)
     # For crash tests only: the worker kills itself at this point (see pipeline.worker).
     failpoint: Literal["", "after_register", "before_transcript_commit", "before_assessment_commit"] = ""
 

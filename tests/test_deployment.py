@@ -3,7 +3,7 @@ with its cron schedule, and a run triggered through Prefect scores the inbox end
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import shutil
 import socket
@@ -69,16 +69,18 @@ def test_schedule_serves_a_cron_deployment_and_a_triggered_run_scores_the_inbox(
         [sys.executable, "-m", "callqa", "schedule", "--cron", "30 2 * * *", "--timezone", "Europe/Moscow"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    os.environ["PREFECT_API_URL"] = prefect_server["PREFECT_API_URL"]
     try:
-        deployment, flow_run = asyncio.run(_check_deployment_and_run(serving))
+        # A fresh interpreter, so that Prefect talks to this server and not to the temporary
+        # one that earlier tests of the session started.
+        check = subprocess.run([sys.executable, "-c", _CHECK_AND_RUN], env=prefect_server, capture_output=True,
+                               text=True, timeout=480)
     finally:
-        del os.environ["PREFECT_API_URL"]
         serving.terminate()
-        serving.wait(timeout=30)
-    (schedule,) = deployment.schedules
-    assert schedule.schedule.cron == "30 2 * * *" and schedule.schedule.timezone == "Europe/Moscow"
-    assert flow_run.state.is_completed(), flow_run.state
+        serving_output = serving.communicate(timeout=30)[0]
+    assert check.returncode == 0, f"{check.stdout}{check.stderr}\n--- callqa schedule:\n{serving_output}"
+    cron, time_zone, final_state = json.loads(check.stdout.splitlines()[-1])
+    assert (cron, time_zone) == ("30 2 * * *", "Europe/Moscow")
+    assert final_state == "COMPLETED", serving_output
     engine = make_engine(f"sqlite:///{database}")
     with make_session_factory(engine)() as session:
         (call,) = session.query(CallRow).all()
@@ -86,10 +88,12 @@ def test_schedule_serves_a_cron_deployment_and_a_triggered_run_scores_the_inbox(
     engine.dispose()
 
 
-async def _check_deployment_and_run(serving: subprocess.Popen):
-    from prefect.client.orchestration import get_client
-    from prefect.deployments import run_deployment
+_CHECK_AND_RUN = """
+import asyncio, json, time
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
 
+async def main():
     async with get_client() as client:
         deadline = time.monotonic() + 120
         while True:
@@ -97,11 +101,15 @@ async def _check_deployment_and_run(serving: subprocess.Popen):
                 deployment = await client.read_deployment_by_name("process-inbox/nightly")
                 break
             except Exception:
-                if serving.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"callqa schedule did not create the deployment:\n{serving.stdout.read()}")
+                if time.monotonic() > deadline:
+                    raise
                 await asyncio.sleep(1)
-    flow_run = await run_deployment("process-inbox/nightly", timeout=300)
-    return deployment, flow_run
+    flow_run = await run_deployment("process-inbox/nightly", timeout=420)
+    (schedule,) = deployment.schedules
+    print(json.dumps([schedule.schedule.cron, schedule.schedule.timezone, flow_run.state.type.value]))
+
+asyncio.run(main())
+"""
 
 
 def test_prefect_yaml_deploys_the_nightly_flow_to_a_work_pool():

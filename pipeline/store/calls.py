@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, RedactionRow, SegmentRow, TeamRow, TranscriptRow
@@ -30,6 +30,7 @@ from pipeline.types import (
 __all__ = [
     "WORK_TO_DO",
     "apply_metadata",
+    "calls_due_for_purge",
     "calls_with_transcripts",
     "claim_next_call",
     "count_work_to_do",
@@ -43,6 +44,7 @@ __all__ = [
     "load_transcript",
     "manager_for",
     "mark_call",
+    "purge_transcript_text",
     "quarantine_call",
     "quarantined_calls",
     "record_audio",
@@ -394,13 +396,38 @@ def load_assessment(*, session: Session, call_id: str) -> Assessment | None:
     )
 
 
+def calls_due_for_purge(*, session: Session, what: str, before: datetime) -> list[CallRow]:
+    """Calls older than `before` whose `what` (original_audio, review_audio, transcripts) is still kept."""
+    still_kept = {
+        "original_audio": CallRow.archive_path.is_not(None),
+        "review_audio": CallRow.review_audio_path.is_not(None),
+        "transcripts": CallRow.transcript_purged_at.is_(None),
+    }[what]
+    age = func.coalesce(CallRow.started_at, CallRow.created_at)
+    query = select(CallRow).where(still_kept, age < before, CallRow.status.in_(("scored", "quarantined", "failed")))
+    if what == "transcripts":
+        query = query.where(CallRow.transcripts.any())
+    return list(session.scalars(query))
+
+
+def purge_transcript_text(*, session: Session, call_id: str) -> None:
+    """Delete what was said (segments, words, quoted evidence), keep every verdict and number."""
+    transcript_ids = select(TranscriptRow.id).where(TranscriptRow.call_id == call_id)
+    session.execute(delete(SegmentRow).where(SegmentRow.transcript_id.in_(transcript_ids)))
+    session.execute(delete(RedactionRow).where(RedactionRow.transcript_id.in_(transcript_ids)))
+    for item in session.scalars(
+        select(ItemResultRow).join(AssessmentRow).where(AssessmentRow.call_id == call_id)
+    ):
+        item.evidence = [{**e, "text": ""} for e in item.evidence]
+
+
 def calls_with_transcripts(*, session: Session) -> list[str]:
     """Ids of every call that has a current transcript, oldest first."""
     return list(
         session.scalars(
             select(CallRow.id)
             .join(TranscriptRow, TranscriptRow.call_id == CallRow.id)
-            .where(TranscriptRow.is_current.is_(True))
+            .where(TranscriptRow.is_current.is_(True), CallRow.transcript_purged_at.is_(None))
             .order_by(CallRow.created_at, CallRow.id)
         )
     )
