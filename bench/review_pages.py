@@ -154,12 +154,15 @@ def _p(values: list[float], q: float) -> float:
 def measure(client: TestClient, paths: list[str]) -> list[float]:
     for path in paths[:5]:  # warm the connection pool, templates and caches
         assert client.get(path).status_code == 200, path
-    timings = []
+    timings, by_kind = [], {}
     for path in paths:
         started = time.perf_counter()
         response = client.get(path)
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, path
+        by_kind.setdefault(re.sub(r"=[^&]*", "=", path) if "/calls/" not in path else "/calls/ID", []).append(timings[-1])
+    for kind, times in sorted(by_kind.items()):
+        print(f"  {kind:45} n {len(times):3}  p50 {_p(times, 0.5):6.1f} ms  p95 {_p(times, 0.95):6.1f} ms")
     return timings
 
 
@@ -168,6 +171,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
     parser.add_argument("--no-record", action="store_true", help="print the row, do not add it to docs/benchmarks.md")
+    parser.add_argument("--keep", action="store_true", help="leave the PostgreSQL server running and print its URL")
     args = parser.parse_args()
     rng = random.Random(7)
     server = ThrowawayPostgres().start()
@@ -203,7 +207,10 @@ def main() -> None:
         results = {name: measure(client, paths) for name, paths in (("queue", queue_paths), ("call", call_paths), ("KPIs", kpi_paths))}
         engine.dispose()
     finally:
-        server.stop()
+        if args.keep:
+            print(f"kept: {url} (stop it with: pg_ctl -D {server.data} stop)")
+        else:
+            server.stop()
     cells = " | ".join(f"{_p(t, 0.5):.0f} / {_p(t, 0.95):.0f}" for t in results.values())
     row = f"| {date.today()} | {machine()} | PostgreSQL 15 | {args.calls:,} | {args.requests} | {cells} |"
     for name, timings in results.items():

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.tables import Base, CallRow, ItemResultRow, ManagerRow
+from models.tables import Base, CallRow, ManagerRow
 
 
 def _now() -> datetime:
@@ -122,8 +122,10 @@ class AcknowledgementRow(Base):
 
 
 class ReviewStateRow(Base):
-    """Where a call stands for review, derived from its current assessment and the rows above.
+    """Where a call stands, derived from its current assessment, its call and the rows above.
 
+    It is the one row per scored call that the queue and the KPI pages read, so that neither
+    joins calls, assessments and item results over a month of calls.
     priority: 4 open dispute, 3 critical item failed, 2 items need review, 1 low score, 0 none.
     """
 
@@ -145,13 +147,26 @@ class ReviewStateRow(Base):
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The standard items (STANDARD_ITEM_IDS, bit i for item i) decided pass or fail, and those
+    # passed, after overrides: the KPI pages sum these bits instead of reading item results.
+    items_decided: Mapped[int] = mapped_column(Integer, default=0)
+    items_passed: Mapped[int] = mapped_column(Integer, default=0)
+    # Copies of the call's CRM facts, refreshed whenever the call's updated_at moves past
+    # call_updated_at.
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id"))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    order_outcome: Mapped[str | None] = mapped_column(String(16))
+    order_amount: Mapped[float | None] = mapped_column(Float)
+    call_updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
     call: Mapped[CallRow] = relationship()
 
 
 # The queue: unreviewed calls, most urgent first, the worst scores first within a priority.
 Index("ix_review_states_queue", ReviewStateRow.reviewed, ReviewStateRow.priority.desc(), ReviewStateRow.effective_score)
-# The KPI pages and a manager's own list read one manager's calls over a date range.
+# A manager's KPIs over a date range.
+Index("ix_review_states_manager_started", ReviewStateRow.manager_id, ReviewStateRow.started_at)
+# The queue filtered by manager or period, and a manager's own list, find those calls first.
 Index("ix_calls_manager_started", CallRow.manager_id, CallRow.started_at)
-# Pass rates per item read only these three columns: an index holding them all spares the wide rows.
-Index("ix_item_results_verdicts", ItemResultRow.assessment_id, ItemResultRow.item_id, ItemResultRow.status)
+# Calls changed since the queue state copied their CRM facts.
+Index("ix_calls_updated_at", CallRow.updated_at)

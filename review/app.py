@@ -369,7 +369,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
         )
         report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id)
         kpis = kpi_table("my-kpis", report.managers, "Manager")
-        rates = store.item_pass_rates(session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id)
+        rates = report.items
         rates_table = Table(
             name="my-items",
             columns=[
@@ -405,7 +405,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
         session.commit()
         managers = kpi_table("managers", report.managers, "Manager")
         teams = kpi_table("teams", report.teams, "Team")
-        rates = store.item_pass_rates(session=session, date_from=date_from, date_to=date_to, team_id=team_id)
+        rates = report.items
         item_ids = list(dict.fromkeys(r.item_id for r in rates))
         by_manager: dict[str, dict[str, float]] = {}
         for r in rates:

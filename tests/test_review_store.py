@@ -220,7 +220,7 @@ def test_a_manager_sees_only_their_own_calls(db):
 
 
 def test_kpis_per_manager_and_team(db):
-    sessions, _ = db
+    sessions, ids = db
     week = (date.today() - timedelta(days=7), date.today())
     with sessions.begin() as session:
         report = store.kpi_report(session=session, date_from=week[0], date_to=week[1])
@@ -238,12 +238,33 @@ def test_kpis_per_manager_and_team(db):
         assert [r.name for r in store.kpi_report(session=session, date_from=week[0], date_to=week[1], team_id=north.id).managers] == [
             "Anna Petrova"
         ]
-        rates = {(r.manager, r.item_id): r for r in store.item_pass_rates(session=session, date_from=week[0], date_to=week[1])}
+        rates = {(r.manager, r.item_id): r for r in report.items}
         assert rates[("Boris Ivanov", "no_pressure")].pass_rate == 0.5  # passed on the good call, failed on the poor one
+        assert rates[("Boris Ivanov", "no_pressure")].decided == 2
+        # An override counts: Boris's poor call now greets.
+        store.override_item(
+            session=session, call_id=ids["en_poor_laptop"], item_id="greeting", to_status="pass", comment="greeted",
+            user=_user(session, "lead"), pass_threshold=THRESHOLD,
+        )
+        after = store.kpi_report(session=session, date_from=week[0], date_to=week[1])
+        assert {(r.manager, r.item_id): r.pass_rate for r in after.items}[("Boris Ivanov", "greeting")] == 1.0
         assert sum(p.calls for p in report.team_trend) == 5 and {p.series for p in report.team_trend} == {"North", "South"}
         assert {p.series for p in report.manager_trend} == {"Anna Petrova", "Boris Ivanov"}
         empty = store.kpi_report(session=session, date_from=date(2000, 1, 1), date_to=date(2000, 1, 31))
-        assert empty.managers == [] and empty.teams == [] and empty.team_trend == []
+        assert empty.managers == [] and empty.teams == [] and empty.team_trend == [] and empty.items == []
+
+
+def test_kpis_follow_a_calls_crm_facts_changed_after_scoring(db):
+    sessions, ids = db
+    week = (date.today() - timedelta(days=7), date.today())
+    with sessions.begin() as session:
+        store.sync_review_states(session=session)
+    with sessions.begin() as session:
+        call = store.get_call(session=session, call_id=ids["en_poor_laptop"])
+        call.order_outcome, call.order_amount = "won", 500.0  # the order came through later
+    with sessions.begin() as session:
+        boris = next(r for r in store.kpi_report(session=session, date_from=week[0], date_to=week[1]).managers if r.name == "Boris Ivanov")
+        assert (boris.conversion, boris.average_check) == (1.0, round((18990.0 + 500.0) / 2, 2))
 
 
 def test_agreement_and_labelled_export_read_back_by_eval(db, tmp_path):

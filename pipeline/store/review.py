@@ -40,6 +40,7 @@ from models import (
     UserRow,
 )
 from pipeline.errors import CallQAError
+from pipeline.score.scorecard import STANDARD_ITEM_IDS
 from pipeline.store.calls import current_assessment_row, current_transcript_row, load_transcript
 
 __all__ = [
@@ -67,7 +68,6 @@ __all__ = [
     "effective_result",
     "get_user",
     "hash_password",
-    "item_pass_rates",
     "kpi_report",
     "labelled_transcripts",
     "list_managers",
@@ -179,107 +179,156 @@ def _priority(*, open_disputes: int, critical_failed: bool, needs_review: bool, 
     return 3 if critical_failed else 2 if needs_review else 1 if low_score else 0
 
 
-def _state_values(
-    assessment_id: int, call_id: str, scorecard_id: str, score: float, passed: bool, flags: list, metrics: dict, open_disputes: int
-) -> dict:
+_ITEM_BITS = {item_id: 1 << i for i, item_id in enumerate(STANDARD_ITEM_IDS)}
+
+
+def _item_bits(statuses) -> tuple[int, int]:
+    """(decided, passed) bit sets of the standard items among (item id, status) pairs."""
+    decided = passed = 0
+    for item_id, status in statuses:
+        bit = _ITEM_BITS.get(item_id, 0)
+        if status in ("pass", "fail"):
+            decided |= bit
+        if status == "pass":
+            passed |= bit
+    return decided, passed
+
+
+# What a state copies from its call, and from its assessment.
+_CALL_FACTS = (CallRow.manager_id, CallRow.started_at, CallRow.order_outcome, CallRow.order_amount, CallRow.updated_at)
+_ASSESSMENT_FIELDS = (
+    AssessmentRow.id,
+    AssessmentRow.call_id,
+    AssessmentRow.scorecard_id,
+    AssessmentRow.score,
+    AssessmentRow.passed,
+    AssessmentRow.flags,
+    AssessmentRow.metrics,
+)
+
+
+def _facts(row) -> dict:
+    return {
+        "manager_id": row.manager_id,
+        "started_at": row.started_at,
+        "order_outcome": row.order_outcome,
+        "order_amount": row.order_amount,
+        "call_updated_at": row.updated_at,
+    }
+
+
+def _state_values(row, statuses, open_disputes: int) -> dict:
+    """A new state from a row of _ASSESSMENT_FIELDS and _CALL_FACTS and the item statuses."""
+    flags = row.flags
     critical = any(flag.startswith("critical_failed:") for flag in flags)
     needs_review = "needs_review" in flags
     low_score = "low_score" in flags
+    decided, passed = _item_bits(statuses)
     return {
-        "call_id": call_id,
-        "assessment_id": assessment_id,
-        "scorecard_id": scorecard_id,
+        "call_id": row.call_id,
+        "assessment_id": row.id,
+        "scorecard_id": row.scorecard_id,
         "critical_failed": critical,
         "needs_review": needs_review,
         "low_score": low_score,
         "open_disputes": open_disputes,
         "priority": _priority(open_disputes=open_disputes, critical_failed=critical, needs_review=needs_review, low_score=low_score),
-        "auto_score": score,
-        "talk_ratio": metrics.get("agent_talk_ratio"),
-        "effective_score": score,
-        "effective_passed": passed,
+        "auto_score": row.score,
+        "talk_ratio": row.metrics.get("agent_talk_ratio"),
+        "effective_score": row.score,
+        "effective_passed": row.passed,
         "reviewed": False,
         "reviewed_at": None,
         "acknowledged": False,
+        "items_decided": decided,
+        "items_passed": passed,
+        **_facts(row),
     }
 
 
+def _new_states(session: Session, rows: list) -> None:
+    """Replace the states of these calls with fresh ones from their current assessments."""
+    call_ids = [row.call_id for row in rows]
+    statuses: dict[int, list] = defaultdict(list)
+    for assessment_id, item_id, status in session.execute(
+        select(ItemResultRow.assessment_id, ItemResultRow.item_id, ItemResultRow.status).where(
+            ItemResultRow.assessment_id.in_([row.id for row in rows])
+        )
+    ):
+        statuses[assessment_id].append((item_id, status))
+    disputes = dict(
+        session.execute(
+            select(DisputeRow.call_id, func.count())
+            .where(DisputeRow.call_id.in_(call_ids), DisputeRow.status == "open")
+            .group_by(DisputeRow.call_id)
+        ).all()
+    )
+    session.execute(delete(ReviewStateRow).where(ReviewStateRow.call_id.in_(call_ids)))
+    session.execute(
+        insert(ReviewStateRow), [_state_values(row, statuses[row.id], disputes.get(row.call_id, 0)) for row in rows]
+    )
+
+
 def sync_review_states(*, session: Session, batch: int = 5000) -> int:
-    """Give every call whose current assessment is new a fresh queue state; returns how many.
+    """Give every call whose current assessment is new a fresh state, and copy the CRM facts of
+    calls changed since; returns how many states were made.
 
     A rescored call starts unreviewed again: the review was of the earlier verdicts. Its open
     disputes stay open.
     """
-    columns = (
-        AssessmentRow.id,
-        AssessmentRow.call_id,
-        AssessmentRow.scorecard_id,
-        AssessmentRow.score,
-        AssessmentRow.passed,
-        AssessmentRow.flags,
-        AssessmentRow.metrics,
+    query = (
+        select(*_ASSESSMENT_FIELDS, *_CALL_FACTS)
+        .join(CallRow, CallRow.id == AssessmentRow.call_id)
+        .where(AssessmentRow.is_current.is_(True))
+        .order_by(AssessmentRow.id)
     )
-    query = select(*columns).where(AssessmentRow.is_current.is_(True)).order_by(AssessmentRow.id)
     newest = session.scalar(select(func.max(ReviewStateRow.assessment_id)))
     if newest is not None:
         # Two index lookups over the recent ids: cheaper than an anti-join over every assessment.
         recent = list(session.scalars(select(AssessmentRow.id).where(AssessmentRow.id > newest - _SYNC_LOOKBACK)))
         known = set(session.scalars(select(ReviewStateRow.assessment_id).where(ReviewStateRow.assessment_id.in_(recent))))
-        missing = [i for i in recent if i not in known]
-        if not missing:
-            return 0
-        query = query.where(AssessmentRow.id.in_(missing))
-    done = 0
+        query = query.where(AssessmentRow.id.in_([i for i in recent if i not in known]))
     rows = session.execute(query).all()
     for start in range(0, len(rows), batch):
-        chunk = rows[start : start + batch]
-        call_ids = [row.call_id for row in chunk]
-        disputes = dict(
-            session.execute(
-                select(DisputeRow.call_id, func.count())
-                .where(DisputeRow.call_id.in_(call_ids), DisputeRow.status == "open")
-                .group_by(DisputeRow.call_id)
-            ).all()
-        )
-        session.execute(delete(ReviewStateRow).where(ReviewStateRow.call_id.in_(call_ids)))
-        session.execute(
-            insert(ReviewStateRow),
-            [
-                _state_values(r.id, r.call_id, r.scorecard_id, r.score, r.passed, r.flags, r.metrics, disputes.get(r.call_id, 0))
-                for r in chunk
-            ],
-        )
-        done += len(chunk)
-    return done
+        _new_states(session, rows[start : start + batch])
+    _refresh_call_facts(session)
+    return len(rows)
+
+
+# Calls changed this long before the newest change already copied are looked at again, for
+# changes committed out of order.
+_FACTS_LOOKBACK = timedelta(minutes=10)
+
+
+def _refresh_call_facts(session: Session) -> None:
+    newest = session.scalar(select(func.max(ReviewStateRow.call_updated_at)))
+    if newest is None:
+        return
+    changed = session.execute(
+        select(CallRow.id.label("call_id"), *_CALL_FACTS)
+        .join(ReviewStateRow, ReviewStateRow.call_id == CallRow.id)
+        .where(CallRow.updated_at > newest - _FACTS_LOOKBACK, CallRow.updated_at != ReviewStateRow.call_updated_at)
+    ).all()
+    for row in changed:
+        session.execute(update(ReviewStateRow).where(ReviewStateRow.call_id == row.call_id).values(**_facts(row)))
 
 
 def _state(session: Session, call_id: str) -> ReviewStateRow:
-    """The call's queue state, made first if its current assessment is newer than the state."""
+    """The call's state, made first if its current assessment is newer than the state."""
     assessment = current_assessment_row(session=session, call_id=call_id)
     if assessment is None:
         raise CallQAError(f"call {call_id} has no assessment yet")
     state = session.get(ReviewStateRow, call_id)
     if state is None or state.assessment_id != assessment.id:
+        row = session.execute(
+            select(*_ASSESSMENT_FIELDS, *_CALL_FACTS)
+            .join(CallRow, CallRow.id == AssessmentRow.call_id)
+            .where(AssessmentRow.id == assessment.id)
+        ).one()
         if state is not None:
-            session.delete(state)
-            session.flush()
-        open_disputes = session.scalar(
-            select(func.count()).where(DisputeRow.call_id == call_id, DisputeRow.status == "open")
-        )
-        state = ReviewStateRow(
-            **_state_values(
-                assessment.id,
-                call_id,
-                assessment.scorecard_id,
-                assessment.score,
-                assessment.passed,
-                assessment.flags,
-                assessment.metrics,
-                open_disputes,
-            )
-        )
-        session.add(state)
-        session.flush()
+            session.expunge(state)
+        _new_states(session, [row])
+        state = session.get(ReviewStateRow, call_id)
     return state
 
 
@@ -579,6 +628,7 @@ def override_item(
     session.flush()
     detail = call_detail(session=session, call_id=call_id)
     state.effective_score, state.effective_passed = effective_result(detail.items, pass_threshold, bool(detail.segments))
+    state.items_decided, state.items_passed = _item_bits((item.id, item.status) for item in detail.items)
     return state
 
 
@@ -696,136 +746,6 @@ class TrendPoint:
 
 
 @dataclass(frozen=True)
-class KpiReport:
-    managers: list[KpiRow]
-    teams: list[KpiRow]
-    team_trend: list[TrendPoint]
-    manager_trend: list[TrendPoint]
-
-
-@dataclass
-class _Totals:
-    """Sums over some calls, from which every KPI of a manager, a team or a day follows."""
-
-    calls: int = 0
-    days: set = field(default_factory=set)
-    score: float = 0.0
-    passed: int = 0
-    talk: float = 0.0
-    talk_n: int = 0
-    won: int = 0
-    with_outcome: int = 0
-    won_amount: float = 0.0
-    won_amount_n: int = 0
-
-    def add(self, day, calls, score, passed, talk, talk_n, won, with_outcome, won_amount, won_amount_n) -> None:
-        self.calls += calls
-        self.days.add(day)
-        self.score += score or 0.0
-        self.passed += passed or 0
-        self.talk += talk or 0.0
-        self.talk_n += talk_n
-        self.won += won or 0
-        self.with_outcome += with_outcome
-        self.won_amount += won_amount or 0.0
-        self.won_amount_n += won_amount_n
-
-    def row(self, key: int | None, name: str, team: str | None) -> KpiRow:
-        return KpiRow(
-            key=key,
-            name=name,
-            team=team,
-            calls=self.calls,
-            active_days=len(self.days),
-            calls_per_day=round(self.calls / len(self.days), 2),
-            average_score=round(self.score / self.calls, 4),
-            pass_rate=round(self.passed / self.calls, 4),
-            talk_ratio=round(self.talk / self.talk_n, 4) if self.talk_n else None,
-            conversion=round(self.won / self.with_outcome, 4) if self.with_outcome else None,
-            average_check=round(self.won_amount / self.won_amount_n, 2) if self.won_amount_n else None,
-        )
-
-
-def _in_scope(query, date_from: date | None, date_to: date | None, team_id: int | None, manager_id: int | None):
-    query = _date_range(query, CallRow.started_at, date_from, date_to)
-    if team_id is not None:
-        query = query.where(CallRow.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == team_id)))
-    if manager_id is not None:
-        query = query.where(CallRow.manager_id == manager_id)
-    return query
-
-
-def kpi_report(
-    *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
-) -> KpiReport:
-    """Volume, quality and sales outcomes per manager and per team, and their daily trends.
-
-    One pass over the scored calls in range, summed per manager and day in the database;
-    managers, teams and trends are added up from those sums.
-    """
-    sync_review_states(session=session)
-    won = CallRow.order_outcome == "won"
-    day = func.date(CallRow.started_at)
-    query = _in_scope(
-        select(
-            CallRow.manager_id,
-            day,
-            func.count(),
-            func.sum(ReviewStateRow.effective_score),
-            func.sum(case((ReviewStateRow.effective_passed.is_(True), 1), else_=0)),
-            func.sum(ReviewStateRow.talk_ratio),
-            func.count(ReviewStateRow.talk_ratio),
-            func.sum(case((won, 1), else_=0)),
-            func.count(CallRow.order_outcome),
-            func.sum(case((won, CallRow.order_amount))),
-            func.count(case((won, CallRow.order_amount))),
-        )
-        .select_from(CallRow)
-        .join(ReviewStateRow, ReviewStateRow.call_id == CallRow.id)
-        .where(CallRow.started_at.is_not(None))
-        .group_by(CallRow.manager_id, day),
-        date_from,
-        date_to,
-        team_id,
-        manager_id,
-    )
-    managers = {m.id: m for m in session.scalars(select(ManagerRow))}
-    teams = {t.id: t.name for t in session.scalars(select(TeamRow))}
-    by_manager: dict[int | None, _Totals] = defaultdict(_Totals)
-    by_team: dict[int | None, _Totals] = defaultdict(_Totals)
-    team_days: dict[tuple[int | None, date], _Totals] = defaultdict(_Totals)
-    manager_days: dict[tuple[int | None, date], _Totals] = defaultdict(_Totals)
-    for manager_id_, d, *sums in session.execute(query):
-        d = d if isinstance(d, date) else date.fromisoformat(d)
-        team = managers[manager_id_].team_id if manager_id_ in managers else None
-        for totals in (by_manager[manager_id_], by_team[team], team_days[(team, d)], manager_days[(manager_id_, d)]):
-            totals.add(d, *sums)
-
-    def manager_name(key):
-        return managers[key].name if key in managers else "(no manager)"
-
-    def team_name(key):
-        return teams.get(key, "(no team)")
-
-    manager_rows = sorted(
-        (t.row(key, manager_name(key), team_name(managers[key].team_id) if key in managers else None) for key, t in by_manager.items()),
-        key=lambda r: r.name,
-    )
-    team_rows = sorted((t.row(key, team_name(key), None) for key, t in by_team.items()), key=lambda r: r.name)
-
-    def trend(days: dict, name) -> list[TrendPoint]:
-        points = [TrendPoint(series=name(key), day=d, calls=t.calls, average_score=round(t.score / t.calls, 4)) for (key, d), t in days.items()]
-        return sorted(points, key=lambda p: (p.series, p.day))
-
-    return KpiReport(
-        managers=manager_rows,
-        teams=team_rows,
-        team_trend=trend(team_days, team_name),
-        manager_trend=trend(manager_days, manager_name),
-    )
-
-
-@dataclass(frozen=True)
 class ItemRate:
     manager: str
     item_id: str
@@ -833,33 +753,128 @@ class ItemRate:
     pass_rate: float
 
 
-def item_pass_rates(
+@dataclass(frozen=True)
+class KpiReport:
+    managers: list[KpiRow]
+    teams: list[KpiRow]
+    team_trend: list[TrendPoint]
+    manager_trend: list[TrendPoint]
+    items: list[ItemRate]  # per manager and standard item, after overrides
+
+
+def _kpi_row(key: int | None, name: str, team: str | None, rows: list[tuple]) -> KpiRow:
+    """A manager's or a team's KPIs from their rows of (day, calls, score sum, ...) per manager and day."""
+    calls, score, passed, talk, talk_n, won, with_outcome, won_amount, won_amount_n = (
+        sum(value or 0 for value in column) for column in list(zip(*rows))[1:10]
+    )
+    days = len({row[0] for row in rows})
+    return KpiRow(
+        key=key,
+        name=name,
+        team=team,
+        calls=calls,
+        active_days=days,
+        calls_per_day=round(calls / days, 2),
+        average_score=round(score / calls, 4),
+        pass_rate=round(passed / calls, 4),
+        talk_ratio=round(talk / talk_n, 4) if talk_n else None,
+        conversion=round(won / with_outcome, 4) if with_outcome else None,
+        average_check=round(won_amount / won_amount_n, 2) if won_amount_n else None,
+    )
+
+
+def _item_rates(manager: str, rows: list[tuple]) -> list[ItemRate]:
+    sums = [sum(value or 0 for value in column) for column in list(zip(*rows))[10:]]
+    return [
+        ItemRate(manager=manager, item_id=item_id, decided=sums[2 * i], pass_rate=round(sums[2 * i + 1] / sums[2 * i], 4))
+        for i, item_id in enumerate(STANDARD_ITEM_IDS)
+        if sums[2 * i]
+    ]
+
+
+def _trend(rows_by_key: dict, name) -> list[TrendPoint]:
+    """One point per series and day: calls and average score."""
+    per_day: dict[tuple[str, date], list] = defaultdict(lambda: [0, 0.0])
+    for key, rows in rows_by_key.items():
+        for row in rows:
+            point = per_day[(name(key), row[0])]
+            point[0] += row[1]
+            point[1] += row[2] or 0.0
+    return [
+        TrendPoint(series=series, day=d, calls=n, average_score=round(total / n, 4))
+        for (series, d), (n, total) in sorted(per_day.items())
+    ]
+
+
+def kpi_report(
     *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
-) -> list[ItemRate]:
-    """Per manager and item, the share of decided (pass or fail) automatic verdicts that passed."""
-    query = _in_scope(
+) -> KpiReport:
+    """Volume, quality, item pass rates and sales outcomes per manager and team, and daily trends.
+
+    One pass over the states of the calls in range, summed per manager and day in the database;
+    managers, teams and trends are added up from those few rows.
+    """
+    sync_review_states(session=session)
+    state = ReviewStateRow
+    won = state.order_outcome == "won"
+
+    def has(bits, bit: int):
+        return func.sum(case((bits.op("&")(bit) != 0, 1), else_=0))
+
+    day = func.date(state.started_at)
+    query = _date_range(
         select(
-            CallRow.manager_id,
-            ItemResultRow.item_id,
+            state.manager_id,
+            day,
             func.count(),
-            func.sum(case((ItemResultRow.status == "pass", 1), else_=0)),
+            func.sum(state.effective_score),
+            func.sum(case((state.effective_passed.is_(True), 1), else_=0)),
+            func.sum(state.talk_ratio),
+            func.count(state.talk_ratio),
+            func.sum(case((won, 1), else_=0)),
+            func.count(state.order_outcome),
+            func.sum(case((won, state.order_amount))),
+            func.count(case((won, state.order_amount))),
+            *[column for bit in _ITEM_BITS.values() for column in (has(state.items_decided, bit), has(state.items_passed, bit))],
         )
-        .select_from(CallRow)
-        .join(ReviewStateRow, ReviewStateRow.call_id == CallRow.id)
-        .join(ItemResultRow, ItemResultRow.assessment_id == ReviewStateRow.assessment_id)
-        .where(ItemResultRow.status.in_(("pass", "fail")))
-        .group_by(CallRow.manager_id, ItemResultRow.item_id),
+        .where(state.started_at.is_not(None))
+        .group_by(state.manager_id, day),
+        state.started_at,
         date_from,
         date_to,
-        team_id,
-        manager_id,
     )
-    names = dict(session.execute(select(ManagerRow.id, ManagerRow.name)).all())
-    rates = [
-        ItemRate(manager=names.get(key, "(no manager)"), item_id=item, decided=n, pass_rate=round(passed / n, 4))
-        for key, item, n, passed in session.execute(query)
-    ]
-    return sorted(rates, key=lambda r: (r.manager, r.item_id))
+    if team_id is not None:
+        query = query.where(state.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == team_id)))
+    if manager_id is not None:
+        query = query.where(state.manager_id == manager_id)
+    manager_names, manager_teams = {}, {}
+    for key, name, team in session.execute(select(ManagerRow.id, ManagerRow.name, ManagerRow.team_id)):
+        manager_names[key], manager_teams[key] = name, team
+    team_names = dict(session.execute(select(TeamRow.id, TeamRow.name)).all())
+    by_manager: dict[int | None, list[tuple]] = defaultdict(list)
+    for key, d, *sums in session.execute(query):
+        by_manager[key].append((d if isinstance(d, date) else date.fromisoformat(d), *sums))
+    by_team: dict[int | None, list[tuple]] = defaultdict(list)
+    for key, rows in by_manager.items():
+        by_team[manager_teams.get(key)].extend(rows)
+
+    def manager_name(key):
+        return manager_names.get(key, "(no manager)")
+
+    def team_name(key):
+        return team_names.get(key, "(no team)")
+
+    return KpiReport(
+        managers=sorted(
+            (_kpi_row(key, manager_name(key), team_name(manager_teams.get(key)) if key in manager_teams else None, rows)
+             for key, rows in by_manager.items()),
+            key=lambda r: r.name,
+        ),
+        teams=sorted((_kpi_row(key, team_name(key), None, rows) for key, rows in by_team.items()), key=lambda r: r.name),
+        team_trend=_trend(by_team, team_name),
+        manager_trend=_trend(by_manager, manager_name),
+        items=sorted((rate for key, rows in by_manager.items() for rate in _item_rates(manager_name(key), rows)), key=lambda r: (r.manager, r.item_id)),
+    )
 
 
 # -- agreement of reviewers with the automatic verdicts ---------------------------------------

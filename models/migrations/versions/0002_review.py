@@ -117,18 +117,29 @@ def upgrade() -> None:
     sa.Column('reviewed', sa.Boolean(), nullable=False),
     sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('acknowledged', sa.Boolean(), nullable=False),
+    sa.Column('items_decided', sa.Integer(), nullable=False),
+    sa.Column('items_passed', sa.Integer(), nullable=False),
+    sa.Column('manager_id', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('order_outcome', sa.String(length=16), nullable=True),
+    sa.Column('order_amount', sa.Float(), nullable=True),
+    sa.Column('call_updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assessment_id'], ['assessments.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['manager_id'], ['managers.id'], ),
     sa.PrimaryKeyConstraint('call_id')
     )
     op.create_index(op.f('ix_review_states_assessment_id'), 'review_states', ['assessment_id'], unique=False)
     op.create_index('ix_review_states_queue', 'review_states', ['reviewed', sa.text('priority DESC'), 'effective_score'], unique=False)
+    op.create_index(op.f('ix_review_states_started_at'), 'review_states', ['started_at'], unique=False)
+    op.create_index(op.f('ix_review_states_call_updated_at'), 'review_states', ['call_updated_at'], unique=False)
+    op.create_index('ix_review_states_manager_started', 'review_states', ['manager_id', 'started_at'], unique=False)
     op.create_index('ix_calls_manager_started', 'calls', ['manager_id', 'started_at'], unique=False)
-    op.create_index('ix_item_results_verdicts', 'item_results', ['assessment_id', 'item_id', 'status'], unique=False)
+    op.create_index('ix_calls_updated_at', 'calls', ['updated_at'], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_item_results_verdicts', table_name='item_results')
+    op.drop_index('ix_calls_updated_at', table_name='calls')
     op.drop_index('ix_calls_manager_started', table_name='calls')
     for table in ('review_states', 'review_marks', 'item_overrides', 'disputes', 'acknowledgements', 'call_comments', 'users'):
         op.drop_table(table)
