@@ -481,6 +481,34 @@ def retention(dry_run: bool) -> None:
         click.echo("No retention period is set: everything is kept.")
 
 
+@cli.command(context_settings=CONTEXT)
+@click.option("--call", "call_ref", help="Only this call (id, id prefix or audio path).")
+@click.option("--user", "username", help="Only this user.")
+@click.option("--limit", default=200, show_default=True, help="How many of the newest events.")
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON.")
+@_fail_cleanly
+def audit(call_ref: str | None, username: str | None, limit: int, as_json: bool) -> None:
+    """Who opened which call and which audio in the review app, newest first.
+
+    Example: callqa audit --call 8c824a05 --json
+    """
+    from pipeline import store
+
+    with _sessions()() as session:
+        call_id = store.find_call(session=session, reference=call_ref).id if call_ref else None
+        events = [
+            {"at": e.at.isoformat(), "user": e.username, "action": e.action, "call_id": e.call_id, "detail": e.detail}
+            for e in store.audit_events(session=session, call_id=call_id, username=username, limit=limit)
+        ]
+    if as_json:
+        click.echo(json.dumps(events, ensure_ascii=False, indent=2))
+        return
+    for e in events:
+        click.echo(f"{e['at']}  {e['user']:<16} {e['action']:<14} {e['call_id'] or '-'}  {e['detail'] or ''}".rstrip())
+    if not events:
+        click.echo("No events.")
+
+
 def _add_web_commands() -> None:
     from review.cli import serve, users
 

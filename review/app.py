@@ -229,20 +229,35 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
     def call_page(call_id: str, request: Request, user: UserRow = Depends(current_user), session: Session = Depends(db)):
         visible(session, user, call_id)
         detail = store.call_detail(session=session, call_id=call_id)
+        store.record_access(session=session, username=user.username, action="open_call", call_id=call_id)
         session.commit()
         return render(request, "call.html", user, d=detail, human_labels=store.HUMAN_LABELS)
 
-    @app.get("/calls/{call_id}/audio")
-    def call_audio(call_id: str, user: UserRow = Depends(current_user), session: Session = Depends(db)):
-        # The call's own file, found by id: nothing in the request names a path. Reviewers hear
-        # the copy with redacted spans under a tone when the pipeline made one.
-        call = visible(session, user, call_id)
-        stored = call.review_audio_path or call.archive_path
+    def audio_file(stored: str | None, request: Request, user: UserRow, call_id: str, action: str, session: Session):
         path = Path(stored) if stored else None
         if path is None or not path.is_file():
             raise HTTPException(status_code=404)
+        # A player fetches many ranges of one file; the first request of a listen is the event.
+        if request.headers.get("range") in (None, "bytes=0-"):
+            store.record_access(session=session, username=user.username, action=action, call_id=call_id)
+            session.commit()
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.get("/calls/{call_id}/audio")
+    def call_audio(call_id: str, request: Request, user: UserRow = Depends(current_user), session: Session = Depends(db)):
+        # The call's own file, found by id: nothing in the request names a path. Reviewers hear
+        # the copy with redacted spans under a tone when the pipeline made one.
+        call = visible(session, user, call_id)
+        return audio_file(call.review_audio_path or call.archive_path, request, user, call_id, "play_audio", session)
+
+    @app.get("/calls/{call_id}/audio/original")
+    def original_audio(call_id: str, request: Request, user: UserRow = Depends(current_user), session: Session = Depends(db)):
+        # The unredacted recording: admins only.
+        if user.role != "admin":
+            raise HTTPException(status_code=403)
+        call = visible(session, user, call_id)
+        return audio_file(call.archive_path, request, user, call_id, "play_original", session)
 
     @app.post("/calls/{call_id}/items/{item_id}/override", dependencies=[Depends(check_csrf)])
     def override(
