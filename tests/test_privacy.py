@@ -4,10 +4,12 @@ reviewers hear has a tone over them."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +105,31 @@ def test_reviewers_hear_a_tone_over_the_card_digits(processed_card_call):
     assert _tone_share(samples(original[span]), original.frame_rate) < 0.3
     before = slice(0, int(redaction.start_s * 1000) - 400)
     assert np.array_equal(samples(reviewed[before]), samples(original[before]))
+
+
+def test_no_page_or_export_of_the_review_app_shows_the_digits(processed_card_call):
+    from fastapi.testclient import TestClient
+
+    from pipeline import store
+    from review.app import create_app
+
+    summary, settings, _, _ = processed_card_call
+    call_id = summary.outcomes[0].call_id
+    engine = make_engine(settings.resolved_database_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        store.add_user(session=session, username="lead", password="lead-password", role="lead")
+    client = TestClient(create_app(sessions=sessions, secret_key="privacy-test", scorecards_dir=settings.scorecards_dir))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"username": "lead", "password": "lead-password", "csrf_token": token})
+    pages = [f"/calls/{call_id}", "/queue", "/queue?csv=1", "/kpis", "/agreement", "/agreement/labelled.zip"]
+    bodies = {page: client.get(page) for page in pages}
+    engine.dispose()
+    assert all(response.status_code == 200 for response in bodies.values()), {p: r.status_code for p, r in bodies.items()}
+    assert "[CARD]" in bodies[f"/calls/{call_id}"].text
+    for page, response in bodies.items():
+        if page.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+                assert not any(CARD_DIGITS.search(archive.read(name)) for name in archive.namelist()), page
+        else:
+            assert not CARD_DIGITS.search(response.content), page
