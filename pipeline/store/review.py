@@ -36,7 +36,6 @@ from models import (
     ReviewStateRow,
     SegmentRow,
     TeamRow,
-    TranscriptRow,
     UserRow,
 )
 from pipeline.errors import CallQAError
