@@ -140,3 +140,15 @@ def test_swapping_speakers_is_recorded_and_rescored(settings_env, calls_folder, 
         assert transcript.segments[0].speaker == "client"
         assert len(call.transcripts) == 2 and len(call.assessments) == 2
     engine.dispose()
+
+
+@pytest.mark.whisper
+def test_two_worker_processes_share_the_inbox(settings_env, calls_folder, model_cache_dir):
+    """`--workers 2`: two `callqa worker` processes, each with its own model, split the calls."""
+    summary = process_inbox([str(calls_folder("en_poor_laptop", "ru_poor_vacuum"))], workers=2)
+    assert sorted((o.file, o.status) for o in summary.outcomes) == [
+        ("en_poor_laptop.wav", "processed"), ("ru_poor_vacuum.wav", "processed")
+    ]
+    assert summary.workers == 2 and summary.ok
+    rows = _calls(settings_env)
+    assert {status for status, _ in rows.values()} == {"scored"}
