@@ -335,20 +335,28 @@ class _Scorer:
         return tuple(dict.fromkeys(flags))
 
 
-def score(transcript: Transcript, scorecard: LoadedScorecard) -> Assessment:
-    """Judge every scorecard item on the transcript and combine them into one assessment."""
-    scorer = _Scorer(transcript, scorecard)
-    items = tuple(scorer.score_item(item) for item in scorecard.card.items)
+def combine(items, pass_threshold: float, has_speech: bool = True) -> tuple[float, bool]:
+    """The weighted share of passed items among the decided ones, and the call's verdict: a
+    failed critical item fails the call. Items need `status`, `weight` and `critical`; the
+    review app combines items after a person's overrides the same way."""
     decided = [item for item in items if item.status in ("pass", "fail")]
     total_weight = sum(item.weight for item in decided)
     value = sum(item.weight for item in decided if item.status == "pass") / total_weight if total_weight else 0.0
     critical_failed = any(item.critical and item.status == "fail" for item in items)
+    return value, has_speech and not critical_failed and value >= pass_threshold
+
+
+def score(transcript: Transcript, scorecard: LoadedScorecard) -> Assessment:
+    """Judge every scorecard item on the transcript and combine them into one assessment."""
+    scorer = _Scorer(transcript, scorecard)
+    items = tuple(scorer.score_item(item) for item in scorecard.card.items)
+    value, passed = combine(items, scorecard.card.pass_threshold, bool(transcript.segments))
     return Assessment(
         scorecard=ScorecardRef(id=scorecard.id, version=scorecard.version, hash=scorecard.content_hash),
         transcript=TranscriptRef(engine=transcript.engine, model=transcript.model),
         language=scorer.language,
         score=round(value, 4),
-        passed=bool(transcript.segments) and not critical_failed and value >= scorecard.card.pass_threshold,
+        passed=passed,
         items=items,
         metrics=dict(scorer.features.metrics),
         flags=scorer.flags(items, value),

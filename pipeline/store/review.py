@@ -39,6 +39,7 @@ from models import (
     UserRow,
 )
 from pipeline.errors import CallQAError
+from pipeline.score.engine import combine
 from pipeline.score.scorecard import STANDARD_ITEM_IDS
 from pipeline.store.calls import current_assessment_row, current_transcript_row, load_transcript
 
@@ -521,11 +522,8 @@ def _effective_statuses(session: Session, assessment_id: int) -> dict[str, list[
 
 def effective_result(items: list[EffectiveItem], pass_threshold: float, has_speech: bool = True) -> tuple[float, bool]:
     """Score and verdict of the items as they stand, combined as the score stage combines them."""
-    decided = [item for item in items if item.status in ("pass", "fail")]
-    total = sum(item.weight for item in decided)
-    value = sum(item.weight for item in decided if item.status == "pass") / total if total else 0.0
-    critical_failed = any(item.critical and item.status == "fail" for item in items)
-    return round(value, 4), has_speech and not critical_failed and value >= pass_threshold
+    value, passed = combine(items, pass_threshold, has_speech)
+    return round(value, 4), passed
 
 
 def call_detail(*, session: Session, call_id: str) -> CallDetail:
