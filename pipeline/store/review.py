@@ -403,6 +403,24 @@ def _flag_names(state: ReviewStateRow) -> tuple[str, ...]:
     return names + tuple(name for name in FLAGS[1:] if getattr(state, name))
 
 
+def _queue_row(state: ReviewStateRow, started_at, duration_s, manager: str | None = None, team: str | None = None) -> QueueRow:
+    return QueueRow(
+        call_id=state.call_id,
+        started_at=started_at,
+        manager=manager,
+        team=team,
+        scorecard_id=state.scorecard_id,
+        flags=_flag_names(state),
+        priority=state.priority,
+        auto_score=state.auto_score,
+        effective_score=state.effective_score,
+        passed=state.effective_passed,
+        reviewed=state.reviewed,
+        open_disputes=state.open_disputes,
+        duration_s=duration_s,
+    )
+
+
 def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
     """Flagged calls (and calls with open disputes), the most urgent and worst scored first."""
     sync_review_states(session=session)
@@ -449,24 +467,7 @@ def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
         .offset(filters.offset)
         .limit(filters.limit)
     ).all()
-    rows = [
-        QueueRow(
-            call_id=s.call_id,
-            started_at=started_at,
-            manager=manager,
-            team=team,
-            scorecard_id=s.scorecard_id,
-            flags=_flag_names(s),
-            priority=s.priority,
-            auto_score=s.auto_score,
-            effective_score=s.effective_score,
-            passed=s.effective_passed,
-            reviewed=s.reviewed,
-            open_disputes=s.open_disputes,
-            duration_s=duration,
-        )
-        for s, started_at, duration, manager, team in page
-    ]
+    rows = [_queue_row(s, started_at, duration, manager, team) for s, started_at, duration, manager, team in page]
     return QueuePage(rows=rows, total=min(total, QUEUE_COUNT_CAP), more=total > QUEUE_COUNT_CAP, filters=filters)
 
 
@@ -696,24 +697,7 @@ def manager_calls(*, session: Session, manager_id: int, limit: int = 50, offset:
         .offset(offset)
         .limit(limit)
     ).all()
-    return [
-        QueueRow(
-            call_id=s.call_id,
-            started_at=started_at,
-            manager=None,
-            team=None,
-            scorecard_id=s.scorecard_id,
-            flags=_flag_names(s),
-            priority=s.priority,
-            auto_score=s.auto_score,
-            effective_score=s.effective_score,
-            passed=s.effective_passed,
-            reviewed=s.reviewed,
-            open_disputes=s.open_disputes,
-            duration_s=duration,
-        )
-        for s, started_at, duration in rows
-    ]
+    return [_queue_row(s, started_at, duration) for s, started_at, duration in rows]
 
 
 # -- KPIs -------------------------------------------------------------------------------------
