@@ -219,16 +219,18 @@ class _WhisperBase(ABC):
                 if end - start < _RECHECK_MIN_S or (certain and heard and _confidence(heard) >= _RECHECK_BELOW):
                     kept += heard
                 else:
-                    kept += self._relanguage(track, start, end, heard, language) or heard
+                    kept += self._relanguage(track, start, end, heard, language, certain) or heard
         return kept
 
-    def _relanguage(self, track: AudioTrack, start: float, end: float, heard: list[Segment], language: str) -> list[Segment] | None:
+    def _relanguage(self, track: AudioTrack, start: float, end: float, heard: list[Segment], language: str, certain: bool) -> list[Segment] | None:
         """A stretch of the track decoded in the language detected on it, or None to keep what
-        was heard. A stretch where nothing was heard is decoded alone even in the call's
-        language: Whisper may have dropped it for sharing a window with another language."""
+        was heard. In a call that may switch, a stretch where nothing was heard is decoded
+        alone even in the call's language: Whisper may have dropped it for sharing a window
+        with another language. In a call of certain language, what Whisper dropped stays
+        dropped (noise it declined to put words on)."""
         samples = track.samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
         detected, probability = self._configured_language(samples)
-        if probability < _SWITCH_PROBABILITY or (heard and detected == language):
+        if probability < _SWITCH_PROBABILITY or (detected == language and (heard or certain)):
             return None
         again = self._transcribe_packed((track,), [PackedAudio(samples=samples, regions=((start, 0.0, end - start),))], detected)
         if not again or _confidence(again) < _confidence(heard) - _LESS_SURE_BY:
