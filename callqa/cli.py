@@ -277,7 +277,9 @@ def show(call: str, as_json: bool) -> None:
         if transcript.channel_map:
             roles = transcript.channel_map
             detail = f" ({roles.note})" if roles.note else ""
-            click.echo(f"Manager on the {roles.agent_channel} channel, {roles.source}, confidence {roles.confidence:.2f}{detail}")
+            where = (f"is {roles.agent_channel.replace('_', ' ')} of the mono recording" if roles.agent_channel.startswith("voice")
+                     else f"on the {roles.agent_channel} channel")
+            click.echo(f"Manager {where}, {roles.source}, confidence {roles.confidence:.2f}{detail}")
         for s in transcript.segments:
             click.echo(f"  [{s.start:6.1f}-{s.end:6.1f}] {s.speaker:>7}: {s.text}")
     if assessment:

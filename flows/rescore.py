@@ -23,6 +23,9 @@ from pipeline.types import ChannelMap
 
 log = logging.getLogger(__name__)
 
+# The manager's stereo channel, or separated voice of a mono call, after a swap.
+_OTHER_SIDE = {"left": "right", "right": "left", "voice_1": "voice_2", "voice_2": "voice_1"}
+
 
 @dataclass(frozen=True)
 class RescoreSummary:
@@ -57,8 +60,7 @@ def swap_call_speakers(reference: str, reason: str) -> SwapSummary:
                 raise CallQAError(f"call {call.id} has no transcript to swap")
             current = transcript.channel_map.agent_channel if transcript.channel_map else "left"
             swapped = swap_speakers(
-                transcript,
-                ChannelMap(agent_channel="right" if current == "left" else "left", source="swapped", note=reason),
+                transcript, ChannelMap(agent_channel=_OTHER_SIDE[current], source="swapped", note=reason)
             )
             row = store.save_transcript(session=session, call_id=call.id, transcript=swapped)
             before = store.current_assessment_row(session=session, call_id=call.id)

@@ -107,5 +107,11 @@ def resolve_voices(transcript: Transcript) -> tuple[Transcript, VoiceRoles]:
     margin = as_agent.points - as_client.points
     confidence = round(1 / (1 + math.exp(-abs(margin))), 3)
     if margin >= 0:
-        return transcript, VoiceRoles("agent", confidence, f"manager's voice: {', '.join(as_agent.reasons) or 'no evidence either way'}")
-    return transcript.model_copy(update={"segments": _flipped(transcript.segments)}), VoiceRoles("client", confidence, f"manager's voice: {', '.join(as_client.reasons)}")
+        roles = VoiceRoles("agent", confidence, f"manager's voice: {', '.join(as_agent.reasons) or 'no evidence either way'}")
+    else:
+        roles = VoiceRoles("client", confidence, f"manager's voice: {', '.join(as_client.reasons)}")
+        transcript = transcript.model_copy(update={"segments": _flipped(transcript.segments)})
+    # Recorded like a stereo channel map, so that a person can swap a wrong decision later.
+    voice = "voice_1" if roles.agent_voice == "agent" else "voice_2"
+    channel_map = ChannelMap(agent_channel=voice, source="inferred", confidence=confidence, note=roles.note)
+    return transcript.model_copy(update={"channel_map": channel_map}), roles

@@ -44,9 +44,10 @@ class Segment(_Frozen):
 
 
 class ChannelMap(_Frozen):
-    """Which stereo channel is the sales manager, and how that was decided."""
+    """Which stereo channel, or which separated voice of a mono call, is the sales manager,
+    and how that was decided."""
 
-    agent_channel: Literal["left", "right"]
+    agent_channel: Literal["left", "right", "voice_1", "voice_2"]
     # configured (settings), inferred (from what each side says) or swapped (by a person).
     source: Literal["configured", "inferred", "swapped"]
     confidence: float = Field(default=1.0, ge=0, le=1)

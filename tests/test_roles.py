@@ -40,13 +40,15 @@ def test_the_manager_is_found_among_the_voices_of_a_mono_call(name):
     kept, roles = resolve_voices(transcript)
     assert kept.segments == transcript.segments
     assert roles.agent_voice == "agent" and roles.confidence > 0.8
+    assert kept.channel_map.agent_channel == "voice_1" and kept.channel_map.source == "inferred"
+    assert kept.channel_map.confidence == roles.confidence
 
     # The client's voice heard first: the provisional names are the wrong way round.
     mirrored = swap_speakers(transcript, ChannelMap(agent_channel="left", source="configured"))
     repaired, roles = resolve_voices(mirrored)
     assert [s.speaker for s in repaired.segments] == [s.speaker for s in transcript.segments]
     assert roles.agent_voice == "client" and roles.confidence > 0.8
-    assert repaired.channel_map == mirrored.channel_map
+    assert repaired.channel_map.agent_channel == "voice_2" and repaired.channel_map.note == roles.note
 
 
 def test_a_mono_call_without_speech_keeps_its_names():
