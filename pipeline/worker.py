@@ -155,9 +155,13 @@ def scan(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in found))
 
 
-def _outcome_of_known_call(path: Path, call) -> CallOutcome | None:
+def _outcome_of_known_call(session: Session, path: Path, call) -> CallOutcome | None:
     if call.status == "scored":
-        return CallOutcome(file=path.name, status="skipped", call_id=call.id, duration_s=call.duration_s, reason="already scored")
+        done = store.current_assessment_row(session=session, call_id=call.id)
+        return CallOutcome(
+            file=path.name, status="skipped", call_id=call.id, language=done.language, duration_s=call.duration_s,
+            score=done.score, passed=done.passed, reason="already scored",
+        )
     if call.status == "quarantined":
         return CallOutcome(file=path.name, status="skipped", call_id=call.id, reason=f"quarantined earlier: {call.error}")
     return None
@@ -183,7 +187,7 @@ def register(paths: list[Path], settings: Settings, sessions: sessionmaker[Sessi
         archive_path = retry_io(archive, ingested, settings.archive_dir) if problem is None else None
         with sessions.begin() as session:
             call, is_new = store.upsert_call(session=session, ingested=ingested, archive_path=archive_path)
-            if not is_new and (known := _outcome_of_known_call(path, call)):
+            if not is_new and (known := _outcome_of_known_call(session, path, call)):
                 sidecar_fixed = call.status == "quarantined" and (call.error or "").startswith("sidecar") and problem is None
                 if not sidecar_fixed:
                     decided.append(known)
