@@ -10,10 +10,11 @@ import io
 import json
 import mimetypes
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -48,8 +49,11 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
 
-def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+def _when(value: datetime | None, zone: ZoneInfo) -> str:
+    """A stored time (UTC; SQLite returns it without a zone) as the team's wall-clock time."""
+    if not value:
+        return ""
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _int(value: str | None) -> int | None:
@@ -63,7 +67,11 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_dir: Path, https_only: bool = False) -> FastAPI:
+def create_app(
+    *, sessions: sessionmaker[Session], secret_key: str, scorecards_dir: Path, https_only: bool = False,
+    time_zone: str = "UTC",
+) -> FastAPI:
+    """The review app; `time_zone` is the team's, in which date filters and KPI days count."""
     app = FastAPI(title="callqa review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sessions = sessions
     app.add_middleware(
@@ -76,7 +84,8 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
     )
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     templates = Jinja2Templates(directory=HERE / "templates")
-    templates.env.filters.update(clock=_clock, percent=_percent, when=_when)
+    zone = ZoneInfo(time_zone)
+    templates.env.filters.update(clock=_clock, percent=_percent, when=lambda value: _when(value, zone))
 
     @lru_cache(maxsize=32)
     def pass_threshold(scorecard_id: str) -> float:
@@ -178,7 +187,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             offset=(page - 1) * page_size,
             limit=page_size if not q.get("csv") else 10_000,
         )
-        result = store.review_queue(session=session, filters=filters)
+        result = store.review_queue(session=session, filters=filters, time_zone=time_zone)
         session.commit()  # keeps the queue state the read brought up to date
         table = Table(
             name="queue",
@@ -333,7 +342,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
     # -- a manager's own page ----------------------------------------------------------------
 
     def date_range(q, default_days: int) -> tuple[date, date]:
-        today = date.today()
+        today = datetime.now(zone).date()
         date_to = _date(q.get("to")) or today
         date_from = _date(q.get("from")) or date_to - timedelta(days=default_days - 1)
         return date_from, date_to
@@ -382,7 +391,9 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
             rows=calls,
             link=lambda r: f"/calls/{r.call_id}",
         )
-        report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id)
+        report = store.kpi_report(
+            session=session, date_from=date_from, date_to=date_to, manager_id=user.manager_id, time_zone=time_zone
+        )
         kpis = kpi_table("my-kpis", report.managers, "Manager")
         rates = report.items
         rates_table = Table(
@@ -416,7 +427,7 @@ def create_app(*, sessions: sessionmaker[Session], secret_key: str, scorecards_d
         q = request.query_params
         date_from, date_to = date_range(q, 30)
         team_id = _int(q.get("team"))
-        report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, team_id=team_id)
+        report = store.kpi_report(session=session, date_from=date_from, date_to=date_to, team_id=team_id, time_zone=time_zone)
         session.commit()
         managers = kpi_table("managers", report.managers, "Manager")
         teams = kpi_table("teams", report.teams, "Team")

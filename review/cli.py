@@ -38,7 +38,8 @@ def serve(host: str, port: int) -> None:
     settings = get_settings()
     try:
         app = create_app(
-            sessions=_sessions(), secret_key=settings.resolved_secret_key(), scorecards_dir=settings.scorecards_dir
+            sessions=_sessions(), secret_key=settings.resolved_secret_key(), scorecards_dir=settings.scorecards_dir,
+            time_zone=settings.timezone,
         )
     except CallQAError as e:
         click.echo(f"error: {e}", err=True)

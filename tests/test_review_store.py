@@ -18,17 +18,9 @@ from pipeline.errors import CallQAError
 from pipeline.score import load_scorecard, score
 from pipeline.score.evaluate import evaluate, read_labelled
 from tests.fakes import TURNS_DIR, transcript_from_turns
-from tests.postgres import ThrowawayPostgres
 from tests.review_seed import PASSWORDS, SCORECARDS, seed
 
 THRESHOLD = load_scorecard("inbound_inquiry", SCORECARDS).card.pass_threshold
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = ThrowawayPostgres().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +30,8 @@ def seeded_sqlite(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def seeded_postgres(postgres, tmp_path_factory):
-    return seed(postgres.new_database(), tmp_path_factory.mktemp("review-pg") / "archive")
+def seeded_postgres(postgres_server, tmp_path_factory):
+    return seed(postgres_server.new_database(), tmp_path_factory.mktemp("review-pg") / "archive")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

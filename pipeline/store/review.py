@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sklearn.metrics import cohen_kappa_score
 from sqlalchemy import and_, case, delete, func, insert, select, update
@@ -386,15 +387,26 @@ class QueuePage:
     filters: QueueFilter
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """Midnight of a calendar day in the team's time zone, in UTC as times are stored."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _date_range(query, column, date_from: date | None, date_to: date | None):
+def _local_day(session: Session, column, zone: ZoneInfo):
+    """The team's calendar day of a stored UTC time, computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(zone.key, column))
+    # SQLite keeps UTC text and knows no zones: shift by the zone's offset today (exact for
+    # zones without daylight saving time, such as Moscow).
+    offset = int(datetime.now(zone).utcoffset().total_seconds() // 60)
+    return func.date(column, f"{offset:+d} minutes")
+
+
+def _date_range(query, column, date_from: date | None, date_to: date | None, zone: ZoneInfo):
     if date_from is not None:
-        query = query.where(column >= _day_start(date_from))
+        query = query.where(column >= _day_start(date_from, zone))
     if date_to is not None:
-        query = query.where(column < _day_start(date_to + timedelta(days=1)))
+        query = query.where(column < _day_start(date_to + timedelta(days=1), zone))
     return query
 
 
@@ -421,8 +433,10 @@ def _queue_row(state: ReviewStateRow, started_at, duration_s, manager: str | Non
     )
 
 
-def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
-    """Flagged calls (and calls with open disputes), the most urgent and worst scored first."""
+def review_queue(*, session: Session, filters: QueueFilter, time_zone: str = "UTC") -> QueuePage:
+    """Flagged calls (and calls with open disputes), the most urgent and worst scored first;
+    the date range is in the team's time zone."""
+    zone = ZoneInfo(time_zone)
     sync_review_states(session=session)
     state = ReviewStateRow
     conditions = [state.priority > 0]
@@ -440,9 +454,9 @@ def review_queue(*, session: Session, filters: QueueFilter) -> QueuePage:
     if filters.manager_id is not None:
         narrow.append(CallRow.manager_id == filters.manager_id)
     if filters.date_from is not None:
-        narrow.append(CallRow.started_at >= _day_start(filters.date_from))
+        narrow.append(CallRow.started_at >= _day_start(filters.date_from, zone))
     if filters.date_to is not None:
-        narrow.append(CallRow.started_at < _day_start(filters.date_to + timedelta(days=1)))
+        narrow.append(CallRow.started_at < _day_start(filters.date_to + timedelta(days=1), zone))
     if filters.team_id is not None:
         in_team = CallRow.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == filters.team_id))
         if narrow:
@@ -788,9 +802,11 @@ def _trend(rows_by_key: dict, name) -> list[TrendPoint]:
 
 
 def kpi_report(
-    *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None, manager_id: int | None = None
+    *, session: Session, date_from: date | None, date_to: date | None, team_id: int | None = None,
+    manager_id: int | None = None, time_zone: str = "UTC",
 ) -> KpiReport:
-    """Volume, quality, item pass rates and sales outcomes per manager and team, and daily trends.
+    """Volume, quality, item pass rates and sales outcomes per manager and team, and daily trends,
+    with days counted in the team's time zone.
 
     One pass over the states of the calls in range, summed per manager and day in the database;
     managers, teams and trends are added up from those few rows.
@@ -802,7 +818,8 @@ def kpi_report(
     def has(bits, bit: int):
         return func.sum(case((bits.op("&")(bit) != 0, 1), else_=0))
 
-    day = func.date(state.started_at)
+    zone = ZoneInfo(time_zone)
+    day = _local_day(session, state.started_at, zone)
     query = _date_range(
         select(
             state.manager_id,
@@ -823,6 +840,7 @@ def kpi_report(
         state.started_at,
         date_from,
         date_to,
+        zone,
     )
     if team_id is not None:
         query = query.where(state.manager_id.in_(select(ManagerRow.id).where(ManagerRow.team_id == team_id)))
