@@ -31,7 +31,7 @@ def run_inbox(workers: int, models: Path) -> tuple[int, float, float]:
         for wav in sorted((ROOT / "samples").glob("*.wav")):
             shutil.copy(wav, inbox / wav.name)
         env = dict(os.environ, CALLQA_DATA_DIR=str(Path(tmp) / "data"), CALLQA_INBOX_DIR=str(inbox),
-                   CALLQA_MODEL_CACHE_DIR=str(models))
+                   CALLQA_MODEL_CACHE_DIR=str(models), CALLQA_INBOX_SETTLE_S="0")
         started = time.perf_counter()
         result = subprocess.run([str(CALLQA), "run", "--workers", str(workers)], cwd=ROOT, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - started

@@ -42,11 +42,11 @@ def _transient(task, task_run, state) -> bool:
 
 
 @task(retries=2, retry_delay_seconds=2, retry_condition_fn=_transient, cache_policy=NO_CACHE)
-def register_task(paths: list[Path], scorecard_id: str | None) -> list[CallOutcome]:
+def register_task(paths: list[Path], scorecard_id: str | None, settle_s: float) -> list[CallOutcome]:
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     try:
-        return register(paths, settings, make_session_factory(engine), scorecard_id)
+        return register(paths, settings, make_session_factory(engine), scorecard_id, settle_s)
     finally:
         engine.dispose()
 
@@ -122,7 +122,8 @@ def process_inbox(paths: list[str] | None = None, workers: int = 1, scorecard_id
     engine = make_engine(settings.resolved_database_url)
     try:
         create_schema(engine)
-        decided = register_task(folders, scorecard_id)
+        # Only the inbox is written to while it is scanned; named files and folders are complete.
+        decided = register_task(folders, scorecard_id, 0.0 if paths else settings.inbox_settle_s)
         with make_session_factory(engine)() as session:
             queued = store.count_work_to_do(session=session, max_attempts=settings.max_attempts)
     finally:

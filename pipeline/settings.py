@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     direction_scorecards: dict[str, str] = {"inbound": "inbound_inquiry", "outbound": "outbound_followup"}
     # The folder the nightly run scans; empty means data_dir/inbox.
     inbox_dir: Path | None = None
+    # Inbox files changed more recently than this may still be being written: the next run takes them.
+    inbox_settle_s: float = Field(default=60, ge=0)
     # Time zone of the sales team: sidecar times without an offset, and the nightly schedule.
     timezone: str = "Europe/Moscow"
     schedule_cron: str = "0 2 * * *"

@@ -167,13 +167,23 @@ def _outcome_of_known_call(session: Session, path: Path, call) -> CallOutcome | 
     return None
 
 
-def register(paths: list[Path], settings: Settings, sessions: sessionmaker[Session], scorecard_id: str | None = None) -> list[CallOutcome]:
+def register(
+    paths: list[Path], settings: Settings, sessions: sessionmaker[Session], scorecard_id: str | None = None,
+    settle_s: float = 0.0,
+) -> list[CallOutcome]:
     """Ingest every recording under `paths`; returns the outcomes already decided here
-    (skipped or quarantined). Queued calls are left for the workers."""
+    (skipped or quarantined). Queued calls are left for the workers. Files changed less than
+    `settle_s` ago are left alone: a recorder may still be writing them."""
     sidecars = SidecarIndex()
     phone_key = settings.resolved_secret_key()
     decided: list[CallOutcome] = []
     for path in scan(paths):
+        age_s = time.time() - path.stat().st_mtime
+        if age_s < settle_s:
+            decided.append(CallOutcome(
+                file=path.name, status="skipped", reason=f"changed {age_s:.0f} s ago, may still be written; next run",
+            ))
+            continue
         ingested = IngestedCall(path=path, sha256=retry_io(file_sha256, path), size_bytes=path.stat().st_size)
         call_id = ingested.call_id
         problem = None

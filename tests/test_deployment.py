@@ -63,7 +63,8 @@ def test_schedule_serves_a_cron_deployment_and_a_triggered_run_scores_the_inbox(
     shutil.copy(SAMPLES / "en_poor_laptop.wav", inbox / "en_poor_laptop.wav")
     database = tmp_path / "callqa.db"
     env = {**prefect_server, "CALLQA_DATA_DIR": str(tmp_path / "data"), "CALLQA_INBOX_DIR": str(inbox),
-           "CALLQA_DATABASE_URL": f"sqlite:///{database}", "CALLQA_MODEL_CACHE_DIR": str(model_cache_dir)}
+           "CALLQA_DATABASE_URL": f"sqlite:///{database}", "CALLQA_MODEL_CACHE_DIR": str(model_cache_dir),
+           "CALLQA_INBOX_SETTLE_S": "0"}  # the recording was copied in just now
     env.pop("CALLQA_CONFIG", None)
     serving = subprocess.Popen(
         [sys.executable, "-m", "callqa", "schedule", "--cron", "30 2 * * *", "--timezone", "Europe/Moscow"],

@@ -146,3 +146,12 @@ def test_store_keeps_exactly_one_current_assessment_per_call(queue_env, sessions
         call = session.get(CallRow, row.id)
         assert len(call.assessments) == 3 and sum(a.is_current for a in call.assessments) == 1
     assert transcript.segments
+
+
+def test_files_still_being_written_are_left_for_the_next_run(queue_env, sessions, calls_folder):
+    inbox = calls_folder("en_poor_laptop")
+    (outcome,) = register([inbox], queue_env, sessions, settle_s=3600)
+    assert outcome.status == "skipped" and "may still be written" in outcome.reason
+    assert _rows(sessions) == {}
+    assert register([inbox], queue_env, sessions, settle_s=0) == []
+    assert list(_rows(sessions)) == ["en_poor_laptop.wav"]
