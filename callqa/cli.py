@@ -174,21 +174,22 @@ def worker(drain: bool, poll: float, jsonl: bool) -> None:
     import time
 
     from models import create_schema, make_engine, make_session_factory
-    from pipeline.worker import CallWorker, report_outcome
+    from pipeline.worker import CallWorker
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     create_schema(engine)
     call_worker = CallWorker(settings, make_session_factory(engine))
+
+    def process(call_id: str):
+        outcome = call_worker.process(call_id)
+        if jsonl:
+            click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False))
+        return outcome
+
     failed = False
     while True:
-        while (call_id := call_worker.claim()) is not None:
-            outcome = call_worker.process(call_id)
-            failed |= outcome.status == "failed"
-            if jsonl:
-                click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False))
-            else:
-                report_outcome(outcome)
+        failed |= any(outcome.status == "failed" for outcome in call_worker.drain(process))
         if drain:
             break
         time.sleep(poll)

@@ -72,17 +72,10 @@ def retention_task() -> RetentionReport:
 def _drain_here(settings: Settings) -> list[CallOutcome]:
     engine = make_engine(settings.resolved_database_url)
     worker = CallWorker(settings, make_session_factory(engine))
-    outcomes = []
     try:
-        while (call_id := worker.claim()) is not None:
-            outcome = process_call_task(worker, call_id)
-            report_outcome(outcome)
-            outcomes.append(outcome)
-        with worker.sessions.begin() as session:
-            store.give_up_on_exhausted_calls(session=session, max_attempts=settings.max_attempts)
+        return worker.drain(lambda call_id: process_call_task(worker, call_id))
     finally:
         engine.dispose()
-    return outcomes
 
 
 def _drain_in_processes(count: int) -> list[CallOutcome]:

@@ -258,11 +258,12 @@ class CallWorker:
             self._scorecards[card_id] = card
         return self._scorecards[card_id]
 
-    def drain(self) -> list[CallOutcome]:
-        """Process calls until none is left to claim."""
+    def drain(self, process: Callable[[str], CallOutcome] | None = None) -> list[CallOutcome]:
+        """Process calls until none is left to claim; `process` runs one claimed call (by
+        default `self.process`; a flow wraps it in a task)."""
         outcomes = []
         while (call_id := self.claim()) is not None:
-            outcome = self.process(call_id)
+            outcome = (process or self.process)(call_id)
             report_outcome(outcome)
             outcomes.append(outcome)
         with self.sessions.begin() as session:
