@@ -54,10 +54,11 @@ def cli(config: str | None, verbose: bool) -> None:
     if config:
         os.environ["CALLQA_CONFIG"] = config
         get_settings.cache_clear()
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The console shows this level even where the progress bar listens to more detail.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
@@ -83,19 +84,24 @@ class _ProgressBar(logging.Handler):
         elif hasattr(record, "outcome"):
             self.progress.update(self.task, advance=1, description=record.outcome.file)
 
+    # The loggers whose records carry the queue size and each call's outcome.
+    _SOURCES = ("pipeline.worker", "flows.process")
+
     def __enter__(self) -> _ProgressBar:
         self.progress.start()
-        worker_log = logging.getLogger("pipeline.worker")
-        self._level = worker_log.level
-        worker_log.setLevel(logging.INFO)
-        worker_log.addHandler(self)
-        logging.getLogger("flows.process").addHandler(self)
-        logging.getLogger("flows.process").setLevel(logging.INFO)
+        self._levels = {}
+        for name in self._SOURCES:
+            source = logging.getLogger(name)
+            self._levels[name] = source.level
+            source.setLevel(logging.INFO)
+            source.addHandler(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        logging.getLogger("pipeline.worker").removeHandler(self)
-        logging.getLogger("flows.process").removeHandler(self)
+        for name, level in self._levels.items():
+            source = logging.getLogger(name)
+            source.removeHandler(self)
+            source.setLevel(level)
         self.progress.stop()
 
 

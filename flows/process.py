@@ -54,7 +54,7 @@ def register_task(paths: list[Path], scorecard_id: str | None, settle_s: float) 
 @task(cache_policy=NO_CACHE, task_run_name="call-{call_id}")
 def process_call_task(worker: CallWorker, call_id: str) -> CallOutcome:
     """One call, shown by its id in the Prefect UI. File reads retry inside; any other
-    failure marks the call failed and a later run tries it again, up to max_attempts."""
+    failure is recorded on the call, and a later run tries it again, up to max_attempts."""
     return worker.process(call_id)
 
 

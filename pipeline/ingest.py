@@ -6,7 +6,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.audio import AUDIO_EXTENSIONS
 from pipeline.errors import CallQAError
 from pipeline.files import file_sha256
 
@@ -22,18 +21,26 @@ class IngestedCall:
         return self.sha256[:16]
 
 
-def discover(paths: list[Path]) -> list[Path]:
-    """Audio files named directly, plus those found (recursively) in named folders, sorted."""
+# Not calls: CRM sidecars, and notes or documents people keep beside the recordings.
+NOT_CALLS = frozenset({".json", ".csv", ".txt", ".md", ".yaml", ".yml"})
+
+
+def scan(paths: list[Path]) -> list[Path]:
+    """Every file under the given files and folders that may be a call, sorted: not hidden,
+    not half-copied (*.partial), not a sidecar or note. Non-audio files are kept, so that
+    the caller can quarantine them with a reason."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS)
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in NOT_CALLS | {".partial"}
+            )
         elif path.is_file():
             found.append(path)
         else:
             raise CallQAError(f"{path}: no such file or folder")
-    unique: dict[Path, None] = dict.fromkeys(p.resolve() for p in found)
-    return list(unique)
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def ingest(path: Path) -> IngestedCall:

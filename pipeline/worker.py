@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline import store
 from pipeline.audio import AUDIO_EXTENSIONS, AudioOptions, AudioSegment, decode_call
 from pipeline.errors import AudioDecodeError, CallQAError, SidecarError
-from pipeline.files import file_sha256
-from pipeline.ingest import IngestedCall, archive
+from pipeline.ingest import archive, ingest, scan
 from pipeline.redact import Redaction, bleep, redact_transcript
 from pipeline.roles import assign_roles
 from pipeline.score import LoadedScorecard, load_scorecard, score
@@ -41,8 +40,6 @@ from pipeline.types import CallAudio
 log = logging.getLogger(__name__)
 
 Outcome = Literal["processed", "skipped", "quarantined", "failed"]
-# Not calls: CRM sidecars, and notes or documents people keep beside the recordings.
-NOT_CALLS = frozenset({".json", ".csv", ".txt", ".md", ".yaml", ".yml"})
 # Below this peak level a recording is digital silence (a dead line, a muted channel).
 SILENCE_PEAK = 1e-4
 _IO_ATTEMPTS = 3
@@ -138,23 +135,6 @@ def quarantine_file(settings: Settings, source: Path, call_id: str, reason: str)
     return target
 
 
-def scan(paths: list[Path]) -> list[Path]:
-    """Every file under the given files and folders that may be a call, sorted: not hidden,
-    not half-copied (*.partial), not a sidecar or note."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in NOT_CALLS | {".partial"}
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise CallQAError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(p.resolve() for p in found))
-
-
 def _outcome_of_known_call(session: Session, path: Path, call) -> CallOutcome | None:
     if call.status == "scored":
         done = store.current_assessment_row(session=session, call_id=call.id)
@@ -184,7 +164,7 @@ def register(
                 file=path.name, status="skipped", reason=f"changed {age_s:.0f} s ago, may still be written; next run",
             ))
             continue
-        ingested = IngestedCall(path=path, sha256=retry_io(file_sha256, path), size_bytes=path.stat().st_size)
+        ingested = retry_io(ingest, path)
         call_id = ingested.call_id
         problem = None
         if path.suffix.lower() not in AUDIO_EXTENSIONS:
