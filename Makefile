@@ -8,7 +8,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 # CPU-only build set TORCH_INDEX=https://download.pytorch.org/whl/cpu where that host is reachable.
 TORCH_INDEX ?=
 
-.PHONY: setup demo test bench bench-scoring bench-transcription bench-cues bench-inbox samples lock clean
+.PHONY: setup demo test bench bench-scoring bench-transcription bench-long-call bench-cues bench-inbox samples lock clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ bench-inbox: setup
 # Engines and modes side by side: speed, WER per language, speaker roles, peak memory.
 bench-transcription: setup
 	$(PY) -m bench.transcription
+
+# A one-hour call, stereo and mono, through the main job: speed, peak memory, WER (about 15 min).
+bench-long-call: setup
+	$(PY) -m bench.long_call
 
 # Character n-grams against multilingual sentence embeddings for the learned cues.
 bench-cues: setup

@@ -74,7 +74,7 @@ def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
     """In this (child) process: the pipeline on every sample call, timed; then jfk.wav."""
     from models import create_schema, make_engine, make_session_factory
     from pipeline import store
-    from pipeline.audio import decode_call
+    from pipeline.audio import open_call
     from pipeline.ingest import ingest
     from pipeline.score import load_scorecard, score
     from pipeline.transcribe import TranscribeOptions, make_transcriber
@@ -87,11 +87,11 @@ def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         create_schema(engine)
         sessions = make_session_factory(engine)
-        transcriber.transcribe(decode_call(paths[-1]))  # load the models first
+        transcriber.transcribe(open_call(paths[-1]))  # load the models first
         calls, wall, audio_s = {}, 0.0, 0.0
         for path in paths:
             started = time.perf_counter()
-            audio = decode_call(path)
+            audio = open_call(path)
             transcript = transcriber.transcribe(audio)
             assessment = score(transcript, card)
             with sessions.begin() as session:
@@ -102,7 +102,7 @@ def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
             audio_s += audio.duration
             calls[path.stem] = [(s.speaker, s.text) for s in transcript.segments]
         engine.dispose()
-    jfk = " ".join(s.text for s in transcriber.transcribe(decode_call(ROOT / "tests" / "data" / "jfk.wav")).segments)
+    jfk = " ".join(s.text for s in transcriber.transcribe(open_call(ROOT / "tests" / "data" / "jfk.wav")).segments)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"calls": calls, "wall": wall, "audio": audio_s, "jfk": jfk, "peak_mb": peak_mb}
 

@@ -195,13 +195,34 @@ def cluster(embeddings: np.ndarray, regions: np.ndarray, options: DiarizeOptions
     return smoothed if smoothed[0] == 0 else 1 - smoothed
 
 
-def separate_voices(samples: np.ndarray, regions: list[tuple[float, float]], model_cache_dir: Path, options: DiarizeOptions = DiarizeOptions()) -> VoiceMap:
-    """Who of two voices speaks when, in the speech regions of a 16 kHz mono track; the
-    converted encoder weights are kept in ``model_cache_dir``."""
-    times, owners, embeddings = embed(samples, regions, model_cache_dir, options)
-    voices = cluster(embeddings, owners, options)
-    log.info("voices: %d windows, %.0f%% voice 0", len(voices), 100 * float(np.mean(voices == 0)) if len(voices) else 0.0)
-    return VoiceMap(times=times, voices=voices)
+class VoiceCollector:
+    """A mono call's voice embeddings gathered piece by piece, clustered once over the whole
+    call: an embedding is 1 KB per 0.4 s of speech, so an hour's fit in 9 MB."""
+
+    def __init__(self, model_cache_dir: Path, options: DiarizeOptions = DiarizeOptions()) -> None:
+        self.model_cache_dir = model_cache_dir
+        self.options = options
+        self._times: list[np.ndarray] = []
+        self._regions: list[np.ndarray] = []
+        self._embeddings: list[np.ndarray] = []
+        self._region_count = 0
+
+    def add(self, samples: np.ndarray, regions: list[tuple[float, float]], offset: float = 0.0) -> None:
+        """The speech regions of a 16 kHz mono track (a piece starting ``offset`` s into the call)."""
+        times, owners, embeddings = embed(samples, regions, self.model_cache_dir, self.options)
+        self._times.append(times + offset)
+        self._regions.append(owners + self._region_count)
+        self._embeddings.append(embeddings)
+        self._region_count += len(regions)
+
+    def voice_map(self) -> VoiceMap:
+        """Who of two voices speaks when, in the time of the call."""
+        if not self._times:
+            return VoiceMap(times=np.zeros(0), voices=np.zeros(0, dtype=int))
+        times = np.concatenate(self._times)
+        voices = cluster(np.concatenate(self._embeddings), np.concatenate(self._regions), self.options)
+        log.info("voices: %d windows, %.0f%% voice 0", len(voices), 100 * float(np.mean(voices == 0)) if len(voices) else 0.0)
+        return VoiceMap(times=times, voices=voices)
 
 
 def split_by_voice(segments: list[Segment], voice_map: VoiceMap) -> list[Segment]:

@@ -6,6 +6,8 @@ the speech that voice activity detection found, packed into full 30 s windows, a
 drop text that Whisper's own signals mark as invented (no speech, low log-probability,
 repetitive). A segment heard poorly is checked for another configured language (a call
 that switches language), and a mono call's two voices are separated (pipeline.diarize).
+A call is transcribed a piece of a few minutes at a time (pipeline.audio), so memory does
+not grow with its length.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from pipeline.diarize import DiarizeOptions, separate_voices, split_by_voice
+from pipeline.audio import PIECE_S, CallRecording
+from pipeline.diarize import DiarizeOptions, VoiceCollector, split_by_voice
 from pipeline.errors import CallQAError
 from pipeline.roles import resolve_voices
 from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio, Segment, Transcript, Word
@@ -54,7 +57,7 @@ Engine = Literal["faster-whisper", "openai-whisper"]
 class Transcriber(Protocol):
     """Anything that turns decoded call audio into a transcript (Whisper, or a fake in tests)."""
 
-    def transcribe(self, audio: CallAudio) -> Transcript: ...
+    def transcribe(self, audio: CallAudio | CallRecording) -> Transcript: ...
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class TranscribeOptions:
     # Separate the two voices of a mono call into agent and client.
     diarize: bool = True
     diarize_options: DiarizeOptions = field(default_factory=DiarizeOptions)
+    # Seconds of a long call decoded and transcribed at a time.
+    piece_s: float = PIECE_S
 
 
 @dataclass(frozen=True)
@@ -137,16 +142,26 @@ def _region_at(packed: PackedAudio, track_time: float) -> int:
     return int(np.argmin(distances))
 
 
-def _main_language(detected: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
-    """The language most of the call's speech is in (detection heard only its loudest 30 s),
-    with the segments in any other language marked."""
+def _in_call(segment: Segment, offset: float, language: str) -> Segment:
+    """A segment of a piece in the time of the whole call, with its language set."""
+    if not offset:
+        return segment.model_copy(update={"language": segment.language or language})
+    return segment.model_copy(update={
+        "start": round(segment.start + offset, 2),
+        "end": round(segment.end + offset, 2),
+        "words": tuple(w.model_copy(update={"start": round(w.start + offset, 3), "end": round(w.end + offset, 3)}) for w in segment.words),
+        "language": segment.language or language,
+    })
+
+
+def _main_language(fallback: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
+    """The language most of the call's speech is in (each piece's detection heard only its
+    loudest 30 s); only the segments in any other language keep theirs."""
     seconds: dict[str, float] = {}
     for s in segments:
-        seconds[s.language or detected] = seconds.get(s.language or detected, 0.0) + s.end - s.start
-    main = max(seconds, key=seconds.get, default=detected)
-    if main == detected:
-        return detected, segments
-    return main, [s.model_copy(update={"language": None if (s.language or detected) == main else s.language or detected}) for s in segments]
+        seconds[s.language] = seconds.get(s.language, 0.0) + s.end - s.start
+    main = max(seconds, key=seconds.get, default=fallback)
+    return main, [s.model_copy(update={"language": None if s.language == main else s.language}) for s in segments]
 
 
 def _invented(decoded: _Decoded) -> bool:
@@ -291,20 +306,31 @@ class _WhisperBase(ABC):
             words=words,
         )
 
-    def _separate_voices(self, track: AudioTrack, packed: PackedAudio, segments: list[Segment]) -> list[Segment]:
-        regions = [(start, start + length) for start, _, length in packed.regions]
-        return split_by_voice(segments, separate_voices(track.samples, regions, self.options.model_cache_dir, self.options.diarize_options))
-
-    def transcribe(self, audio: CallAudio) -> Transcript:
-        packs = [self._pack(track) for track in audio.tracks]
+    def _transcribe_piece(self, piece: CallAudio) -> tuple[list[Segment], str, list[PackedAudio]]:
+        """A piece's speech in its own language, in the piece's time: (segments, language, packings)."""
+        packs = [self._pack(track) for track in piece.tracks]
         language, probability = self.detect_language(packs)
-        log.info("%s: language %s (p=%.2f)", audio.source.name, language, probability)
-        segments = self._transcribe_packed(audio.tracks, packs, language)
-        segments = self._switch_languages(audio.tracks, packs, segments, language, certain=probability >= _CERTAIN)
-        language, segments = _main_language(language, segments)
-        mono = len(audio.tracks) == 1
-        if mono and self.options.diarize and segments:
-            segments = self._separate_voices(audio.tracks[0], packs[0], segments)
+        log.info("%s at %.0f s: language %s (p=%.2f)", piece.source.name, piece.offset, language, probability)
+        segments = self._transcribe_packed(piece.tracks, packs, language)
+        segments = self._switch_languages(piece.tracks, packs, segments, language, certain=probability >= _CERTAIN)
+        return segments, language, packs
+
+    def transcribe(self, audio: CallAudio | CallRecording) -> Transcript:
+        """The call piece by piece; a mono call's voices are told apart over the whole call
+        once every piece has been heard (the embeddings are small, the audio is not)."""
+        segments: list[Segment] = []
+        voices: VoiceCollector | None = None
+        first_language = None
+        for piece in audio.pieces(self.options.piece_s):
+            heard, language, packs = self._transcribe_piece(piece)
+            first_language = first_language or language
+            segments += [_in_call(s, piece.offset, language) for s in heard]
+            if len(piece.tracks) == 1 and self.options.diarize and heard:
+                voices = voices or VoiceCollector(self.options.model_cache_dir, self.options.diarize_options)
+                voices.add(piece.tracks[0].samples, [(start, start + length) for start, _, length in packs[0].regions], piece.offset)
+        language, segments = _main_language(first_language or self.options.languages[0], segments)
+        if voices is not None:
+            segments = split_by_voice(segments, voices.voice_map())
         segments.sort(key=lambda s: (s.start, s.speaker))
         transcript = Transcript(
             language=language,
@@ -313,7 +339,7 @@ class _WhisperBase(ABC):
             model=self.options.model,
             segments=tuple(segments),
         )
-        if mono and self.options.diarize and segments:
+        if voices is not None:
             transcript, roles = resolve_voices(transcript)
             log.info("%s: mono, voices separated; %s (confidence %.2f)", audio.source.name, roles.note, roles.confidence)
         return transcript

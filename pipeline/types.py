@@ -6,6 +6,7 @@ contracts: parsing validates them and dumping gives the same bytes for the same 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -131,10 +132,17 @@ class AudioTrack:
 
 @dataclass(frozen=True)
 class CallAudio:
-    """A decoded call: one track per speaker (stereo) or a single unknown track (mono)."""
+    """Decoded audio of a call, or of one piece of it: one track per speaker (stereo) or a
+    single unknown track (mono)."""
 
     source: Path
     duration: float
     channels: int
     source_sample_rate: int
     tracks: tuple[AudioTrack, ...]
+    # Where this audio starts in the call, in seconds (a piece of a long call).
+    offset: float = 0.0
+
+    def pieces(self, seconds: float | None = None) -> Iterator[CallAudio]:
+        """Audio already in memory is one piece (a file is read in pieces: pipeline.audio)."""
+        yield self

@@ -16,26 +16,24 @@ import shutil
 import signal
 import socket
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Literal
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline import store
-from pipeline.audio import AUDIO_EXTENSIONS, AudioOptions, AudioSegment, decode_call
+from pipeline.audio import AUDIO_EXTENSIONS, AudioOptions, CallRecording, open_call
 from pipeline.errors import AudioDecodeError, CallQAError, SidecarError
 from pipeline.ingest import archive, ingest, scan
-from pipeline.redact import Redaction, bleep, redact_transcript
+from pipeline.redact import Redaction, bleep_file, redact_transcript
 from pipeline.roles import assign_roles
 from pipeline.score import LoadedScorecard, load_scorecard, score
 from pipeline.score.learned import warm_classifiers
 from pipeline.settings import Settings
 from pipeline.sidecar import SidecarIndex
 from pipeline.transcribe import TranscribeOptions, Transcriber, make_transcriber
-from pipeline.types import CallAudio
 
 log = logging.getLogger(__name__)
 
@@ -294,17 +292,22 @@ class CallWorker:
         log.warning("call %s (%s) quarantined: %s", call_id, file_name, reason)
         return CallOutcome(file=file_name, status="quarantined", call_id=call_id, reason=reason)
 
-    def _decode(self, call_id: str, source: Path, file_name: str) -> CallAudio | str:
-        """The call's audio, or why it cannot be judged."""
+    def _open(self, call_id: str, source: Path, file_name: str) -> CallRecording | str:
+        """The call's recording, checked, or why it cannot be judged. Transcription reads it
+        in pieces and renews this worker's claim between them (an hour takes minutes)."""
         try:
-            audio = retry_io(decode_call, source, AudioOptions(agent_channel=self.settings.agent_channel))
+            audio = retry_io(open_call, source, AudioOptions(agent_channel=self.settings.agent_channel))
         except AudioDecodeError as e:
             return str(e).replace(str(source), file_name)
         if audio.duration < self.settings.min_call_s:
             return f"too short to judge: {audio.duration:.1f} s (at least {self.settings.min_call_s:g} s)"
-        if max(float(np.max(np.abs(t.samples))) if len(t.samples) else 0.0 for t in audio.tracks) < SILENCE_PEAK:
+        if audio.peak < SILENCE_PEAK:
             return f"digital silence only ({audio.duration:.1f} s without any signal)"
-        return audio
+        return replace(audio, on_piece=lambda: self._renew(call_id))
+
+    def _renew(self, call_id: str) -> None:
+        with self.sessions.begin() as session:
+            self._still_mine(session, call_id)
 
     def _review_audio(self, call_id: str, source: Path, redactions: tuple[Redaction, ...]) -> Path:
         """The audio reviewers may hear: the archived file itself when nothing was redacted."""
@@ -313,7 +316,7 @@ class CallWorker:
         target = self.settings.review_audio_dir / f"{call_id}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
-        bleep(AudioSegment.from_file(source), [(r.start, r.end) for r in redactions]).export(partial, format="wav")
+        bleep_file(source, partial, [(r.start, r.end) for r in redactions])
         partial.replace(target)
         return target
 
@@ -325,7 +328,7 @@ class CallWorker:
             transcript = store.load_transcript(session=session, call_id=call_id)
         card = self.scorecard(scorecard_id)
         if transcript is None:
-            audio = self._decode(call_id, source, file_name)
+            audio = self._open(call_id, source, file_name)
             if isinstance(audio, str):
                 return self._quarantine(call_id, source, file_name, audio)
             transcript = assign_roles(self.transcriber.transcribe(audio), audio.channels, self.settings.agent_channel)

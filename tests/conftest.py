@@ -40,6 +40,15 @@ def whisper_transcriber(request, model_cache_dir):
 
 
 @pytest.fixture
+def default_transcriber(model_cache_dir):
+    """The default engine and model, as a worker runs them (shares the loaded model above)."""
+    from pipeline.transcribe import TranscribeOptions
+    from pipeline.worker import get_transcriber
+
+    return get_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
+
+
+@pytest.fixture
 def jfk_path() -> Path:
     return DATA / "jfk.wav"
 

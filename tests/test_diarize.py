@@ -5,11 +5,18 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.audio import AudioSegment, decode_call
-from pipeline.diarize import VoiceMap, _encoder_weights, encode, mel_spectrogram, separate_voices, split_by_voice
+from pipeline.audio import AudioSegment, open_call
+from pipeline.diarize import VoiceCollector, VoiceMap, _encoder_weights, encode, mel_spectrogram, split_by_voice
 from pipeline.types import SAMPLE_RATE, Segment, Word
 from pipeline.vad import speech_regions
 from tests.conftest import DATA
+from tests.decoded import decode_whole
+
+
+def separate_voices(samples: np.ndarray, regions: list[tuple[float, float]], model_cache_dir) -> VoiceMap:
+    voices = VoiceCollector(model_cache_dir)
+    voices.add(samples, regions)
+    return voices.voice_map()
 
 def _inside(t: float, regions: list[tuple[float, float]]) -> bool:
     return any(start <= t <= end for start, end in regions)
@@ -35,7 +42,7 @@ def test_the_encoder_gives_resemblyzers_numbers(model_cache_dir):
 
 @pytest.mark.parametrize("name", ["ru_good_vacuum", "en_good_laptop"])  # the benchmark runs all four
 def test_voices_of_a_mono_mixdown_follow_the_speakers(sample_call, model_cache_dir, name):
-    agent, client = decode_call(sample_call(name)).tracks
+    agent, client = decode_whole(sample_call(name)).tracks
     mono = (agent.samples + client.samples) / 2
     voices = separate_voices(mono, speech_regions(mono), model_cache_dir)
 
@@ -51,8 +58,24 @@ def test_voices_of_a_mono_mixdown_follow_the_speakers(sample_call, model_cache_d
     assert np.mean(judged) >= 0.95
 
 
+def test_voices_gathered_piece_by_piece_are_one_map_of_the_whole_call(sample_call, model_cache_dir):
+    """A long call's pieces add their embeddings at their offset; one clustering at the end
+    names the voices alike in every piece."""
+    agent, client = decode_whole(sample_call("en_good_laptop")).tracks
+    mono = (agent.samples + client.samples) / 2
+    whole = separate_voices(mono, speech_regions(mono), model_cache_dir)
+    cut = 30 * SAMPLE_RATE
+    pieces = VoiceCollector(model_cache_dir)
+    for offset, piece in ((0, mono[:cut]), (cut, mono[cut:])):
+        pieces.add(piece, speech_regions(piece), offset / SAMPLE_RATE)
+    joined = pieces.voice_map()
+    assert np.all(np.diff(joined.times) >= 0) and joined.times[-1] > 30
+    agree = [joined.voice_at(t) == v for t, v in zip(whole.times, whole.voices)]
+    assert np.mean(agree) >= 0.95
+
+
 def test_overlapping_speech_and_short_bursts_are_separated(sample_call, model_cache_dir):
-    agent, client = decode_call(sample_call("en_poor_laptop")).tracks
+    agent, client = decode_whole(sample_call("en_poor_laptop")).tracks
     # The client talks over the manager: the client's track starts 2 s early.
     overlapped = (agent.samples + np.roll(client.samples, -2 * SAMPLE_RATE)) / 2
     voices = separate_voices(overlapped, speech_regions(overlapped), model_cache_dir)
@@ -87,13 +110,6 @@ def _mixdown(path, folder):
     return mono
 
 
-@pytest.fixture(scope="module")
-def default_transcriber(model_cache_dir):
-    from pipeline.transcribe import TranscribeOptions, make_transcriber
-
-    return make_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
-
-
 @pytest.mark.whisper
 @pytest.mark.parametrize("name", ["ru_poor_vacuum", "en_poor_laptop"])
 def test_mono_call_words_go_to_the_right_role(default_transcriber, sample_call, tmp_path, name):
@@ -101,7 +117,7 @@ def test_mono_call_words_go_to_the_right_role(default_transcriber, sample_call, 
     each voice says (the benchmark measures all four calls)."""
     from bench.transcription import attribution
 
-    audio = decode_call(_mixdown(sample_call(name), tmp_path))
+    audio = open_call(_mixdown(sample_call(name), tmp_path))
     assert audio.channels == 1
     transcript = default_transcriber.transcribe(audio)
 

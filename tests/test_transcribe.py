@@ -1,13 +1,16 @@
 """The real Whisper model on real speech, and the language checks around it on a scripted engine."""
 
 import re
+from dataclasses import replace
+from difflib import SequenceMatcher
 
 import numpy as np
 import pytest
 
-from pipeline.audio import decode_call
-from pipeline.transcribe import TranscribeOptions, _Decoded, _WhisperBase
+from pipeline.audio import open_call
+from pipeline.transcribe import TranscribeOptions, _Decoded, _WhisperBase, make_transcriber
 from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio
+from tests.decoded import decode_whole
 
 
 def _text(transcript) -> str:
@@ -16,7 +19,7 @@ def _text(transcript) -> str:
 
 @pytest.mark.whisper
 def test_jfk_is_transcribed_word_for_word(whisper_transcriber, jfk_path):
-    transcript = whisper_transcriber.transcribe(decode_call(jfk_path))
+    transcript = whisper_transcriber.transcribe(open_call(jfk_path))
     assert transcript.language == "en"
     assert "ask not what your country can do for you" in _text(transcript)
     # A mono recording: its voices are separated, even where (as here) there is only one.
@@ -27,7 +30,7 @@ def test_jfk_is_transcribed_word_for_word(whisper_transcriber, jfk_path):
 
 @pytest.mark.whisper
 def test_russian_sample_call_keeps_speakers_on_their_channels(whisper_transcriber, sample_call):
-    transcript = whisper_transcriber.transcribe(decode_call(sample_call("ru_good_vacuum")))
+    transcript = whisper_transcriber.transcribe(open_call(sample_call("ru_good_vacuum")))
     assert transcript.language == "ru"
     agent = _text(transcript.model_copy(update={"segments": [s for s in transcript.segments if s.speaker == "agent"]}))
     client = _text(transcript.model_copy(update={"segments": [s for s in transcript.segments if s.speaker == "client"]}))
@@ -43,7 +46,7 @@ def test_russian_sample_call_keeps_speakers_on_their_channels(whisper_transcribe
 def test_silence_noise_and_a_silent_channel_give_no_text(whisper_transcriber, jfk_path, tmp_path):
     silence = np.zeros(60 * SAMPLE_RATE, dtype=np.float32)
     noise = (np.random.default_rng(1).standard_normal(30 * SAMPLE_RATE) * 0.1).astype(np.float32)
-    speech = decode_call(jfk_path).tracks[0].samples
+    speech = decode_whole(jfk_path).tracks[0].samples
     for name, tracks in {
         "silence": (AudioTrack("unknown", silence),),
         "noise": (AudioTrack("unknown", noise),),
@@ -71,14 +74,7 @@ def test_telephone_codecs_are_transcribed(whisper_transcriber, jfk_path, tmp_pat
         rate = ["-ar", "8000"] if codec != "libopus" else []
         subprocess.run([AudioSegment.converter, "-y", "-loglevel", "error", "-i", str(jfk_path), *rate, "-acodec", codec, str(files[-1])], check=True)
     for path in files:
-        assert "ask not what your country can do" in _text(whisper_transcriber.transcribe(decode_call(path))), path.name
-
-
-@pytest.fixture(scope="module")
-def default_transcriber(model_cache_dir):
-    from pipeline.transcribe import make_transcriber
-
-    return make_transcriber(TranscribeOptions(model_cache_dir=model_cache_dir))
+        assert "ask not what your country can do" in _text(whisper_transcriber.transcribe(open_call(path))), path.name
 
 
 @pytest.mark.whisper
@@ -92,7 +88,7 @@ def default_transcriber(model_cache_dir):
 def test_a_call_that_switches_language_keeps_each_segments_language(default_transcriber, fixture, call_language, turns):
     from tests.conftest import DATA
 
-    transcript = default_transcriber.transcribe(decode_call(DATA / fixture))
+    transcript = default_transcriber.transcribe(open_call(DATA / fixture))
     assert transcript.language == call_language
     for speaker, language, words in turns:
         heard = [s for s in transcript.segments if words in _text(transcript.model_copy(update={"segments": [s]}))]
@@ -169,3 +165,23 @@ def test_one_configured_language_is_never_checked(tmp_path):
     transcript = engine.transcribe(_scripted_call(tmp_path, "ru", "en"))
     assert [(s.text, s.language) for s in transcript.segments] == [("привет", None), ("translated", None)]
     assert (engine.detections, engine.decodes) == (0, 1)
+
+
+@pytest.mark.whisper
+@pytest.mark.parametrize("name", ["ru_good_vacuum", "en_good_laptop"])
+def test_a_call_heard_in_pieces_reads_like_the_whole_call(default_transcriber, model_cache_dir, sample_call, name):
+    """Long calls are transcribed a few minutes at a time; with 20 s pieces a sample call
+    gives the same words at the same times of the call as in one piece."""
+    recording = open_call(sample_call(name))
+    whole = default_transcriber.transcribe(recording)
+    pieced = make_transcriber(replace(default_transcriber.options, piece_s=20)).transcribe(recording)
+    assert len(list(recording.pieces(20))) >= 3
+    assert pieced.language == whole.language and pieced.duration == whole.duration
+    for speaker in ("agent", "client"):
+        # Windows hold other stretches of speech than in one piece: a word may be heard differently.
+        heard = [_text(t.model_copy(update={"segments": [s for s in t.segments if s.speaker == speaker]})).split() for t in (whole, pieced)]
+        assert SequenceMatcher(None, *heard, autojunk=False).ratio() >= 0.85, speaker
+    starts = [s.start for s in pieced.segments]
+    assert starts == sorted(starts) and pieced.segments[-1].end <= recording.duration
+    assert all(s.start - 0.01 <= w.start <= w.end <= s.end + 0.01 for s in pieced.segments for w in s.words)
+    assert max(s.end for s in pieced.segments) == pytest.approx(max(s.end for s in whole.segments), abs=1.0)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pipeline.audio import decode_call
+from tests.decoded import decode_whole
 from pipeline.types import SAMPLE_RATE
 from pipeline.vad import VadOptions, pack, speech_regions
 
@@ -13,7 +13,7 @@ def test_silence_and_noise_have_no_speech():
 
 
 def test_speech_is_found_where_it_is(jfk_path):
-    speech = decode_call(jfk_path).tracks[0].samples
+    speech = decode_whole(jfk_path).tracks[0].samples
     padded = np.concatenate([np.zeros(5 * SAMPLE_RATE, np.float32), speech, np.zeros(5 * SAMPLE_RATE, np.float32)])
     regions = speech_regions(padded)
     assert regions and regions[0][0] == pytest.approx(5.0, abs=0.6) and regions[-1][1] == pytest.approx(16.0, abs=0.8)

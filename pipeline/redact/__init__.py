@@ -5,7 +5,7 @@ phone numbers, e-mail addresses, Russian passport, INN and SNILS (check digits),
 near a card context and dates of birth near a birth context. See docs/privacy.md.
 """
 
-from pipeline.redact.audio import BleepOptions, bleep
+from pipeline.redact.audio import BleepOptions, bleep_file
 from pipeline.redact.detect import detect
 from pipeline.redact.numbers import NumberGroup, NumberRun, find_number_runs, normalise_numbers
 from pipeline.redact.transcript import redact_text, redact_transcript
@@ -21,7 +21,7 @@ __all__ = [
     "RedactOptions",
     "Redaction",
     "RedactionResult",
-    "bleep",
+    "bleep_file",
     "detect",
     "find_number_runs",
     "normalise_numbers",

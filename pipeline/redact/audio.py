@@ -1,16 +1,19 @@
-"""The reviewer's copy of a call: redacted time spans covered by a tone (pydub)."""
+"""The reviewer's copy of a call: redacted time spans covered by a tone.
+
+The copy is written a few seconds at a time, as the call is read (pipeline.audio), so an
+hour-long call needs no more memory than a short one.
+"""
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-import pipeline.audio  # noqa: F401  (puts the bundled ffmpeg on PATH before pydub is imported)
-from pydub import AudioSegment
-
-_DTYPES = {1: np.int8, 2: np.int16, 4: np.int32}
+from pipeline.audio import probe, read_pcm
 
 
 @dataclass(frozen=True)
@@ -35,21 +38,32 @@ def merge_spans(spans: Iterable[tuple[float, float]], padding_s: float, duration
     return merged
 
 
-def bleep(
-    audio: AudioSegment, spans: Iterable[tuple[float, float]], options: BleepOptions | None = None
-) -> AudioSegment:
-    """A copy of the audio with every span (seconds) replaced, on all channels, by a tone."""
+def bleep_samples(samples: np.ndarray, first_frame: int, rate: int, spans: list[tuple[float, float]], options: BleepOptions) -> np.ndarray:
+    """16-bit frames (frames, channels) starting at ``first_frame`` of the call, with the
+    parts inside the (merged) spans replaced on all channels by the tone."""
+    out = samples.copy()
+    amplitude = np.iinfo(np.int16).max * 10 ** (options.volume_dbfs / 20)
+    for start, end in spans:
+        span_first, span_last = round(start * rate), round(end * rate)
+        first, last = max(span_first, first_frame), min(span_last, first_frame + len(samples))
+        if first >= last:
+            continue
+        t = np.arange(first - span_first, last - span_first) / rate  # the tone's phase runs on across pieces
+        out[first - first_frame : last - first_frame] = np.round(amplitude * np.sin(2 * np.pi * options.frequency_hz * t)).astype(np.int16)[:, None]
+    return out
+
+
+def bleep_file(source: Path, target: Path, spans: Iterable[tuple[float, float]], options: BleepOptions | None = None) -> None:
+    """A 16-bit WAV copy of ``source`` (its own rate and channels) with every span (seconds)
+    covered by a tone."""
     options = options or BleepOptions()
-    if audio.sample_width not in _DTYPES:
-        audio = audio.set_sample_width(2)
-    dtype = _DTYPES[audio.sample_width]
-    samples = np.frombuffer(audio.raw_data, dtype=dtype).reshape(-1, audio.channels).copy()
-    rate = audio.frame_rate
-    full_scale = np.iinfo(dtype).max
-    amplitude = full_scale * 10 ** (options.volume_dbfs / 20)
-    for start, end in merge_spans(spans, options.padding_s, len(samples) / rate):
-        first, last = round(start * rate), min(round(end * rate), len(samples))
-        t = np.arange(last - first) / rate
-        tone = np.round(amplitude * np.sin(2 * np.pi * options.frequency_hz * t)).astype(dtype)
-        samples[first:last] = tone[:, None]
-    return audio._spawn(samples.tobytes())
+    channels, rate = probe(source)
+    merged = merge_spans(spans, options.padding_s, float("inf"))
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(channels)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        frame = 0
+        for chunk in read_pcm(source, channels, rate):
+            out.writeframes(bleep_samples(chunk, frame, rate, merged, options).tobytes())
+            frame += len(chunk)

@@ -80,7 +80,7 @@ def _is_phone(digits: str, plus: bool, said: frozenset[Cue], written_as_phone: b
 
 def _classify(
     digits: str, plus: bool, whole_run: bool, said: frozenset[Cue], near: frozenset[Cue], written_as_phone: bool,
-    dictated: bool = False,
+    ungrouped: bool = False,
 ) -> tuple[PiiType, bool] | None:
     """The kind of a window of digits and whether its context confirmed it, or None."""
     n = len(digits)
@@ -101,9 +101,10 @@ def _classify(
         return "CVV", True
     if card and "card" in said:
         return "CARD", True
-    # Dictated digit by digit as a card number but failing the Luhn sum: the recogniser
-    # dropped or misheard a digit ("4 -1 -1 ..."); still a card, and must not be kept.
-    if dictated and "card" in said and whole_run and 13 <= n <= 19 and not plus and not near & {"reference", "money"}:
+    # Said as a card number, digit by digit or as one unbroken run, but failing the Luhn
+    # sum: the recogniser dropped, repeated or misheard a digit ("4 -1 -1 ...",
+    # "4111111111111111111"); still a card, and must not be kept.
+    if ungrouped and "card" in said and whole_run and 13 <= n <= 19 and not plus and not near & {"reference", "money"}:
         return "CARD", True
     if phone and "phone" in said:
         return "PHONE", True
@@ -153,8 +154,8 @@ def _detect_run(run: NumberRun, context: _Context, types: frozenset[PiiType]) ->
             whole = i == 0 and j == len(groups) - 1
             said = context.around(groups[i].start, groups[j].end)
             window = groups[i : j + 1]
-            dictated = all(g.spoken or len(g.digits) <= 2 for g in window)
-            kind = _classify(digits, groups[i].plus, whole, said, near, _written_as_phone(context.text, window), dictated)
+            ungrouped = len(window) == 1 or all(g.spoken or len(g.digits) <= 2 for g in window)
+            kind = _classify(digits, groups[i].plus, whole, said, near, _written_as_phone(context.text, window), ungrouped)
             if kind is not None and kind[0] == "CARD" and not _card_layout(window):
                 continue
             if kind is not None and kind[0] in types:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import AssessmentRow, CallRow, ItemResultRow, ManagerRow, RedactionRow, SegmentRow, TeamRow, TranscriptRow
+from pipeline.audio import CallRecording
 from pipeline.errors import CallNotFoundError
 from pipeline.files import file_sha256
 from pipeline.ingest import IngestedCall
@@ -16,7 +17,6 @@ from pipeline.redact import Redaction
 from pipeline.sidecar import CallMetadata, mask_phone, phone_hash
 from pipeline.types import (
     Assessment,
-    CallAudio,
     ChannelMap,
     Evidence,
     ItemResult,
@@ -225,7 +225,7 @@ def give_up_on_exhausted_calls(*, session: Session, max_attempts: int) -> int:
     return len(exhausted)
 
 
-def record_audio(*, session: Session, call_id: str, audio: CallAudio) -> None:
+def record_audio(*, session: Session, call_id: str, audio: CallRecording) -> None:
     call = session.get(CallRow, call_id)
     call.duration_s = round(audio.duration, 3)
     call.channels = audio.channels
