@@ -33,9 +33,10 @@ from pipeline.types import SAMPLE_RATE, AudioTrack, CallAudio
 log = logging.getLogger(__name__)
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".wma", ".webm"})
-# Minutes of call decoded and transcribed at a time: long enough that a piece's last,
-# partly filled Whisper window costs little, short enough to keep a worker under 1 GB.
-PIECE_S = 300.0
+# Seconds of call decoded and transcribed at a time: long enough that a piece's last,
+# partly filled Whisper window costs little, short enough to keep a worker under 1 GB
+# (voice activity detection alone takes 200 MB more for 5 minutes of audio).
+PIECE_S = 180.0
 # A piece ends at the quietest tenth of a second within this many seconds of its nominal end.
 _CUT_SEARCH_S = 20.0
 _READ_S = 10.0  # seconds of audio read from ffmpeg at a time

@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import logging
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -102,22 +104,28 @@ def mel_spectrogram(samples: np.ndarray) -> np.ndarray:
 
 
 def _weights_file(model_cache_dir: Path) -> Path:
-    """resemblyzer's weights as a numpy archive, converted from pretrained.pt on first use
-    (reading a .pt file needs torch; only this conversion does)."""
+    """resemblyzer's weights as a numpy archive, converted from pretrained.pt on first use.
+    Reading a .pt file needs torch; a child process does it, so that a worker never holds
+    torch's few hundred MB for the rest of its life."""
     spec = importlib.util.find_spec("resemblyzer")
     if spec is None or not spec.submodule_search_locations:
         raise CallQAError("separating the voices of a mono call needs resemblyzer: pip install resemblyzer")
     target = model_cache_dir / f"resemblyzer-{importlib.metadata.version('resemblyzer')}.npz"
     if not target.exists():
-        import torch
-
-        checkpoint = torch.load(Path(spec.submodule_search_locations[0]) / "pretrained.pt", map_location="cpu")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".tmp.npz")
-        np.savez(partial, **{name: tensor.numpy() for name, tensor in checkpoint["model_state"].items()})
-        partial.replace(target)  # never a half-written file under the final name
+        source = Path(spec.submodule_search_locations[0]) / "pretrained.pt"
+        subprocess.run([sys.executable, "-m", "pipeline.diarize", str(source), str(target)], check=True)
         log.info("converted resemblyzer's voice encoder to %s (once)", target)
     return target
+
+
+def _convert(source: Path, target: Path) -> None:
+    import torch
+
+    checkpoint = torch.load(source, map_location="cpu")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".tmp.npz")
+    np.savez(partial, **{name: tensor.numpy() for name, tensor in checkpoint["model_state"].items()})
+    partial.replace(target)  # never a half-written file under the final name
 
 
 @lru_cache(maxsize=2)
@@ -256,3 +264,7 @@ def split_by_voice(segments: list[Segment], voice_map: VoiceMap) -> list[Segment
                 )
             )
     return out
+
+
+if __name__ == "__main__":
+    _convert(Path(sys.argv[1]), Path(sys.argv[2]))

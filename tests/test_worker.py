@@ -118,6 +118,50 @@ def test_a_claim_is_exclusive_until_its_lease_expires(queue_env, sessions, calls
         assert call.attempts == 2 and len(call.assessments) == 1
 
 
+class PieceByPieceTranscriber(FakeTranscriber):
+    """Reads the call in 10 s pieces, as Whisper reads a long call, calling ``during`` with
+    the number of each piece once it has it."""
+
+    def __init__(self, during) -> None:
+        super().__init__()
+        self.during = during
+        self.pieces = 0
+
+    def transcribe(self, audio):
+        for _ in audio.pieces(10):
+            self.pieces += 1
+            self.during(self.pieces)
+        return super().transcribe(audio)
+
+
+def test_a_worker_renews_its_claim_between_pieces_and_stops_when_it_lost_the_call(queue_env, sessions, calls_folder):
+    register([calls_folder("en_poor_laptop"), calls_folder("ru_poor_vacuum")], queue_env, sessions)
+    leases = []
+
+    def record_the_lease(_):
+        with sessions() as session:
+            leases.append(session.get(CallRow, call_id).lease_expires_at)
+
+    worker = CallWorker(queue_env, sessions, transcriber=PieceByPieceTranscriber(record_the_lease))
+    call_id = worker.claim()
+    assert worker.process(call_id).status == "processed"
+    assert len(leases) >= 4 and leases == sorted(set(leases))  # a longer lease with every piece
+
+    def another_worker_takes_over(piece):
+        if piece == 1:
+            with sessions.begin() as session:
+                session.execute(update(CallRow).values(claimed_by="another-host:1"))
+
+    worker = CallWorker(queue_env, sessions, transcriber=PieceByPieceTranscriber(another_worker_takes_over))
+    call_id = worker.claim()
+    lost = worker.process(call_id)
+    assert lost.status == "skipped" and "taken over" in lost.reason
+    assert worker.transcriber.pieces == 1  # it stopped reading the call at once
+    with sessions() as session:
+        call = session.get(CallRow, call_id)
+        assert call.claimed_by == "another-host:1" and not call.transcripts
+
+
 def test_a_call_that_keeps_killing_its_worker_is_given_up(queue_env, sessions, calls_folder):
     register([calls_folder("en_poor_laptop")], queue_env, sessions)
     for attempt in range(queue_env.max_attempts):
