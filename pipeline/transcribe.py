@@ -349,7 +349,7 @@ class _WhisperBase(ABC):
             if len(piece.tracks) == 1 and self.options.diarize and heard:
                 voices = voices or VoiceCollector(self.options.model_cache_dir, self.options.diarize_options)
                 voices.add(piece.tracks[0].samples, [(start, start + length) for start, _, length in packs[0].regions], piece.offset)
-            del packs
+            del packs  # the piece's packed copies go before its memory is handed back
             _return_freed_memory()
         language, segments = _main_language(first_language or self.options.languages[0], segments)
         if voices is not None:
