@@ -20,11 +20,10 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from rapidfuzz.distance import Levenshtein
 
 from bench.main_job import CALLQA, job_settings, machine
 from bench.report import record
-from bench.transcription import attribution, words
+from bench.transcription import attribution, word_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADING = "## A one-hour call (`make bench-long-call`)"
@@ -70,16 +69,12 @@ def measure(channels: int, minutes: float) -> str:
         engine.dispose()
     turns = yaml.safe_load((ROOT / "samples" / "turns" / f"{SAMPLE}.yaml").read_text(encoding="utf-8"))["turns"] * repeats
     segments = [(s.speaker, s.text) for s in transcript.segments]
-    reference = [w for turn in turns for text in turn.values() for w in words(text)]
-    errors = sum(
-        Levenshtein.distance([w for t in turns for w in words(t.get(speaker, ""))], [w for s, text in segments if s == speaker for w in words(text)])
-        for speaker in ("agent", "client")
-    )
+    errors, said = word_errors(turns, segments)
     right, matched = attribution(turns, segments)
     return (
         f"| {date.today()} | {machine()} | {job_settings()} | {'stereo' if channels == 2 else 'mono, voices separated'} | "
         f"{recording.duration / 60:.1f} | {pieces} | {wall:.0f} | {recording.duration / wall:.1f}x | {peak_mb:.0f} | "
-        f"{errors / len(reference):.1%} | {right / matched:.1%} |"
+        f"{errors / said:.1%} | {right / matched:.1%} |"
     )
 
 

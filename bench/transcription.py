@@ -70,6 +70,17 @@ def attribution(turns: list[dict[str, str]], segments: list[tuple[str, str]]) ->
     return right, matched
 
 
+def word_errors(turns: list[dict[str, str]], segments: list[tuple[str, str]]) -> tuple[int, int]:
+    """(word errors, reference words) of a transcript's (speaker, text) segments against the
+    turns a call was made from, each speaker's words against that speaker's turns."""
+    wrong = said = 0
+    for speaker in ("agent", "client"):
+        reference = [w for turn in turns for w in words(turn.get(speaker, ""))]
+        wrong += Levenshtein.distance(reference, [w for s, text in segments if s == speaker for w in words(text)])
+        said += len(reference)
+    return wrong, said
+
+
 def run_one(config: dict, beam: int, model: str, cache: str) -> dict:
     """In this (child) process: the pipeline on every sample call, timed; then jfk.wav."""
     from models import create_schema, make_engine, make_session_factory
@@ -112,11 +123,9 @@ def evaluate(result: dict) -> dict:
     attributed = [0, 0]
     for name, segments in result["calls"].items():
         spec = yaml.safe_load((ROOT / "samples" / "turns" / f"{name}.yaml").read_text(encoding="utf-8"))
-        for speaker in ("agent", "client"):
-            ref = [w for turn in spec["turns"] for w in words(turn.get(speaker, ""))]
-            hyp = [w for s, text in segments if s == speaker for w in words(text)]
-            errors[spec["language"]][0] += Levenshtein.distance(ref, hyp)
-            errors[spec["language"]][1] += len(ref)
+        wrong, said = word_errors(spec["turns"], segments)
+        errors[spec["language"]][0] += wrong
+        errors[spec["language"]][1] += said
         right, matched = attribution(spec["turns"], segments)
         attributed[0] += right
         attributed[1] += matched
